@@ -1,0 +1,160 @@
+"""Checkpoints: safetensors for tensors, JSON for everything else, crash-safe.
+
+Layout inside a run directory::
+
+    checkpoints/
+      step-00000250/
+        model.safetensors   weights (the tied output head is not stored twice)
+        state.safetensors   optimizer moments and RNG states
+        state.json          step, schedule, optimizer hyper-parameters, sha256 of both files
+      last.json             {"dir": "step-00000250", "step": 250}
+      best.json             the same shape, for the lowest validation loss so far
+
+A checkpoint directory is written under a temporary name and renamed when complete;
+then the pointer files are replaced atomically; only then are directories no pointer
+names removed. A crash at any moment leaves every pointer naming a complete checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from sup.errors import SupError
+from sup.fileio import sha256_file, write_json_atomic
+
+TIED_KEYS = ("lm_head.weight",)  # same tensor as wte.weight; re-tied on load
+
+
+def model_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {
+        k: v.detach().contiguous() for k, v in model.state_dict().items() if k not in TIED_KEYS
+    }
+
+
+def load_model_tensors(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    missing = [k for k in missing if k not in TIED_KEYS]
+    if missing or unexpected:
+        raise SupError(
+            f"checkpoint does not fit the model (missing {missing[:3]}, unexpected "
+            f"{unexpected[:3]}): was it made with another config?"
+        )
+
+
+def optimizer_to_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """Split an optimizer state dict into tensors (safetensors) and plain JSON."""
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict] = {}
+    for idx, state in sd["state"].items():
+        for name, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{idx}.{name}"] = value.contiguous()
+            else:
+                scalars.setdefault(str(idx), {})[name] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def optimizer_from_tensors(
+    opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], info: dict
+) -> None:
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value
+    for idx, values in info["scalars"].items():
+        state.setdefault(int(idx), {}).update(values)
+    opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
+
+
+def save_checkpoint(
+    run_dir: Path,
+    step: int,
+    model_sd: dict[str, torch.Tensor],
+    state_tensors: dict[str, torch.Tensor],
+    state: dict,
+    pointers: list[str],
+) -> str:
+    """Write ``step-N/`` and point each name in ``pointers`` (``last``, ``best``) at it."""
+    ckpt_root = Path(run_dir) / "checkpoints"
+    ckpt_root.mkdir(parents=True, exist_ok=True)
+    name = f"step-{step:08d}"
+    final = ckpt_root / name
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=ckpt_root))
+    try:
+        save_file(model_sd, str(tmp / "model.safetensors"))
+        save_file(state_tensors, str(tmp / "state.safetensors"))
+        state = dict(state, step=step)
+        state["files"] = {
+            f: sha256_file(tmp / f) for f in ("model.safetensors", "state.safetensors")
+        }
+        (tmp / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+        if final.exists():  # the same step saved again (e.g. after an interrupt)
+            shutil.rmtree(final)
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for pointer in pointers:
+        write_json_atomic(ckpt_root / f"{pointer}.json", {"dir": name, "step": step})
+    _prune(ckpt_root)
+    return name
+
+
+def _prune(ckpt_root: Path) -> None:
+    keep = set()
+    for pointer in ckpt_root.glob("*.json"):
+        try:
+            keep.add(json.loads(pointer.read_text())["dir"])
+        except (OSError, ValueError, KeyError):
+            continue
+    for d in ckpt_root.iterdir():
+        if d.is_dir() and d.name.startswith("step-") and d.name not in keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def checkpoint_dir(run_dir: Path, which: str = "last") -> Path:
+    pointer = Path(run_dir) / "checkpoints" / f"{which}.json"
+    if not pointer.exists():
+        raise SupError(f"no {which!r} checkpoint in {run_dir}: train it first (sup train)")
+    try:
+        name = json.loads(pointer.read_text())["dir"]
+    except (ValueError, KeyError):
+        raise SupError(f"checkpoint pointer {pointer} is corrupt") from None
+    path = pointer.parent / name
+    if not path.is_dir():
+        raise SupError(f"checkpoint {path} named by {pointer.name} is missing")
+    return path
+
+
+def load_checkpoint(
+    run_dir: Path, which: str = "last", with_state: bool = True
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict]:
+    """Return (model tensors, state tensors, state JSON), verified against the sha256s."""
+    path = checkpoint_dir(run_dir, which)
+    try:
+        state = json.loads((path / "state.json").read_text())
+    except (OSError, ValueError) as e:
+        raise SupError(f"checkpoint {path} has no readable state.json ({e})") from None
+    names = ["model.safetensors"] + (["state.safetensors"] if with_state else [])
+    loaded = []
+    for fname in names:
+        fpath = path / fname
+        if not fpath.exists():
+            raise SupError(f"checkpoint file {fpath} is missing")
+        if sha256_file(fpath) != state.get("files", {}).get(fname):
+            raise SupError(f"checkpoint file {fpath} is corrupt (sha256 mismatch)")
+        try:
+            loaded.append(load_file(str(fpath)))
+        except Exception as e:  # safetensors raises its own error types
+            raise SupError(f"checkpoint file {fpath} cannot be read ({e})") from None
+    model_sd = loaded[0]
+    state_tensors = loaded[1] if with_state else {}
+    return model_sd, state_tensors, state
