@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import machine
-
 import torch
 
+from _common import machine
 from sup.generate import generate
 from sup.model import GPT, ModelConfig
 
@@ -25,8 +24,15 @@ def tokens_per_s(model: GPT, n_new: int, use_cache: bool, precision: str) -> tup
     gen = torch.Generator().manual_seed(0)
     t0 = time.perf_counter()
     out = list(
-        generate(model, [0], n_new, temperature=0.0, generator=gen, use_cache=use_cache,
-                 precision=precision)
+        generate(
+            model,
+            [0],
+            n_new,
+            temperature=0.0,
+            generator=gen,
+            use_cache=use_cache,
+            precision=precision,
+        )
     )
     return len(out) / (time.perf_counter() - t0), out
 
@@ -46,10 +52,14 @@ def main() -> None:
     uncached, b = tokens_per_s(model, args.new_tokens, False, args.precision)
     same = "identical" if a == b else "DIFFERENT"
     print(f"no cache (full forward per token): {uncached:8.1f} tokens/s")
-    print(f"KV cache                         : {cached:8.1f} tokens/s  ratio {cached / uncached:.1f}x")
+    print(
+        f"KV cache                         : {cached:8.1f} tokens/s  ratio {cached / uncached:.1f}x"
+    )
     print(f"greedy tokens with and without cache: {same}")
-    print(f"target: >= 5x at {args.new_tokens + 1} tokens -> "
-          f"{'MET' if cached >= 5 * uncached else 'NOT MET'}")
+    print(
+        f"target: >= 5x at {args.new_tokens + 1} tokens -> "
+        f"{'MET' if cached >= 5 * uncached else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,17 @@ def main() -> None:
     for seed in [int(s) for s in args.seeds.split(",")]:
         run = Path(tempfile.mkdtemp(prefix="sup-ttq-")) / "run"
         t0 = time.perf_counter()
-        sup("train", args.config, "--data", str(data), "--out", str(run), "--quiet",
-            "--set", f"seed={seed}")
+        sup(
+            "train",
+            args.config,
+            "--data",
+            str(data),
+            "--out",
+            str(run),
+            "--quiet",
+            "--set",
+            f"seed={seed}",
+        )
         wall = time.perf_counter() - t0
         last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
         full = json.loads(sup("eval", str(run), "--text", str(data / "val.txt"), "--json").stdout)
@@ -56,10 +65,14 @@ def main() -> None:
     walls = [r[1] for r in rows]
     losses = [r[3] for r in rows]
     spread = f" (sd {statistics.stdev(losses):.4f})" if len(rows) > 1 else ""
-    print(f"mean: wall {statistics.mean(walls):.1f} s, full-val loss {statistics.mean(losses):.4f}"
-          f"{spread}")
+    print(
+        f"mean: wall {statistics.mean(walls):.1f} s, full-val loss {statistics.mean(losses):.4f}"
+        f"{spread}"
+    )
     ok = max(walls) <= TARGET_S and max(losses) <= TARGET_LOSS
-    print(f"target: val loss <= {TARGET_LOSS} in <= {TARGET_S:.0f} s -> {'MET' if ok else 'NOT MET'}")
+    print(
+        f"target: val loss <= {TARGET_LOSS} in <= {TARGET_S:.0f} s -> {'MET' if ok else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -15,12 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import machine, prepared_char_data, shakespeare_path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from _common import machine, prepared_char_data, shakespeare_path
 from sup.config import TrainConfig
 from sup.model import GPT, ModelConfig
 from sup.prepare import load_tokens
@@ -56,8 +55,14 @@ def plain_fp32_loop(data_dir: Path, steps: int) -> float:
 def sup_train(data_dir: Path, steps: int, compile: bool) -> tuple[float, str]:
     run = Path(tempfile.mkdtemp(prefix="sup-bench-run-")) / "run"
     cfg = TrainConfig(
-        **SHAPE, arch="base", max_iters=WARMUP + steps, eval_interval=10_000, eval_iters=1,
-        warmup_iters=0, precision="auto", compile=compile,
+        **SHAPE,
+        arch="base",
+        max_iters=WARMUP + steps,
+        eval_interval=10_000,
+        eval_iters=1,
+        warmup_iters=0,
+        precision="auto",
+        compile=compile,
     )
     result = train(run, cfg, data_dir)
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]

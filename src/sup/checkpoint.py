@@ -32,9 +32,7 @@ TIED_KEYS = ("lm_head.weight",)  # same tensor as wte.weight; re-tied on load
 
 
 def model_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {
-        k: v.detach().contiguous() for k, v in model.state_dict().items() if k not in TIED_KEYS
-    }
+    return {k: v.detach().contiguous() for k, v in model.state_dict().items() if k not in TIED_KEYS}
 
 
 def load_model_tensors(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:

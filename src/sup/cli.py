@@ -50,8 +50,11 @@ def cmd_prepare(args) -> int:
         file=sys.stderr,
     )
     if va["oov_chars"]:
-        print(f"note: {va['oov_chars']} val characters are not in the train vocabulary "
-              "(encoded as <unk>)", file=sys.stderr)
+        print(
+            f"note: {va['oov_chars']} val characters are not in the train vocabulary "
+            "(encoded as <unk>)",
+            file=sys.stderr,
+        )
     overlap = meta["overlap"]
     if overlap["fraction"] > 0.5:
         print(
@@ -94,9 +97,11 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        val = f"val_loss {result['val_loss']:.4f}, val_bpb {result['val_bpb']:.4f}, " if (
-            result["val_loss"] is not None
-        ) else ""
+        val = (
+            f"val_loss {result['val_loss']:.4f}, val_bpb {result['val_bpb']:.4f}, "
+            if (result["val_loss"] is not None)
+            else ""
+        )
         print(
             f"{result['run_dir']}: step {result['step']}/{result['max_iters']}, {val}"
             f"{result['tokens_per_s'] or 0:,.0f} tok/s, {result['elapsed_s']:.1f}s",
@@ -124,9 +129,12 @@ def cmd_sample(args) -> int:
     prompt_ids = tok.encode(args.prompt) if args.prompt else []
     block = model.cfg.block_size
     if len(prompt_ids) > block:
-        print(f"note: prompt is {len(prompt_ids)} tokens; using its last {block} "
-              "(the model's context)", file=sys.stderr)
-    context = [tok.eot_id] + prompt_ids if len(prompt_ids) < block else prompt_ids
+        print(
+            f"note: prompt is {len(prompt_ids)} tokens; using its last {block} "
+            "(the model's context)",
+            file=sys.stderr,
+        )
+    context = [tok.eot_id, *prompt_ids] if len(prompt_ids) < block else prompt_ids
     banned = (tok.unk_id,) if isinstance(tok, CharTokenizer) else ()
     generator = torch.Generator().manual_seed(args.seed)
     out = sys.stdout
@@ -136,9 +144,18 @@ def cmd_sample(args) -> int:
         out.write(args.prompt or "")
         stream = Utf8Stream()
         for token in generate(
-            model, context, args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
-            top_p=args.top_p, generator=generator, device=device, precision=precision,
-            use_cache=not args.no_cache, stop_ids=(tok.eot_id,), banned_ids=banned,
+            model,
+            context,
+            args.max_new_tokens,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            generator=generator,
+            device=device,
+            precision=precision,
+            use_cache=not args.no_cache,
+            stop_ids=(tok.eot_id,),
+            banned_ids=banned,
         ):
             out.write(stream.push(tok.token_bytes(token)))
             out.flush()
@@ -185,7 +202,9 @@ def build_parser() -> Parser:
 
     d = sub.add_parser("data", help="generate a corpus")
     d_sub = d.add_subparsers(dest="corpus", required=True, parser_class=Parser)
-    k = d_sub.add_parser("kenosha", help='punctuated permutations of "you never did the kenosha kid"')
+    k = d_sub.add_parser(
+        "kenosha", help='punctuated permutations of "you never did the kenosha kid"'
+    )
     k.add_argument("--out", required=True, help="text file to write")
     k.add_argument("--lines", type=int, default=20000)
     k.add_argument("--drift", type=float, default=0.0, help="per-letter drift rate, e.g. 0.06")
@@ -205,11 +224,20 @@ def build_parser() -> Parser:
     t.add_argument("config", nargs="?", help="TOML config file")
     t.add_argument("--data", help="data directory from sup prepare")
     t.add_argument("--out", help="run directory to create")
-    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key (repeatable)")
+    t.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key (repeatable)",
+    )
     t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run exactly")
-    t.add_argument("--stop-after", type=int, metavar="STEP",
-                   help="save a checkpoint and stop after this step (resume later)")
+    t.add_argument(
+        "--stop-after",
+        type=int,
+        metavar="STEP",
+        help="save a checkpoint and stop after this step (resume later)",
+    )
     t.add_argument("--force", action="store_true", help="replace --out if it exists")
     t.add_argument("--quiet", action="store_true", help="no progress output")
     t.add_argument("--json", action="store_true", help="print the result as JSON on stdout")

@@ -155,7 +155,7 @@ def evaluate_text(
         "token_loss": total_nats / len(ids),
         "bits_per_char": total_bits / len(text),
         "bits_per_byte": total_bits / n_bytes,
-        "tokens": int(len(ids)),
+        "tokens": len(ids),
         "chars": len(text),
         "bytes": n_bytes,
         "oov_chars": n_unk,

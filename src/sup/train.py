@@ -39,6 +39,7 @@ from sup.device import autocast, pick_device, resolve_precision
 from sup.errors import SupError, UsageError
 from sup.evaluate import evaluate_windows
 from sup.fileio import write_text_atomic
+from sup.master import MasterWeights
 from sup.model import GPT
 from sup.prepare import load_meta, load_tokens
 from sup.rundir import create_run_dir, data_fingerprint, open_run, write_run_info
@@ -93,7 +94,9 @@ class BatchSampler:
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         starts = torch.randint(len(self.tokens) - self.block, (self.batch,), generator=self.gen)
-        chunk = torch.from_numpy(self.tokens[starts.numpy()[:, None] + self.offsets].astype(np.int64))
+        chunk = torch.from_numpy(
+            self.tokens[starts.numpy()[:, None] + self.offsets].astype(np.int64)
+        )
         return chunk[:, :-1], chunk[:, 1:]
 
 
@@ -103,9 +106,11 @@ def val_starts(n_tokens: int, block: int, n_windows: int) -> np.ndarray:
     return np.unique(np.linspace(0, last, min(n_windows, last + 1)).astype(np.int64))
 
 
-def make_optimizer(model: GPT, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+def make_optimizer(
+    params: list[torch.Tensor], cfg: TrainConfig, device: torch.device
+) -> torch.optim.AdamW:
     """AdamW with weight decay on matrices (dim >= 2) only, as nanoGPT does."""
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = [p for p in params if p.requires_grad]
     groups = [
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
@@ -191,14 +196,21 @@ def train(
 
     torch.manual_seed(cfg.seed)
     model = GPT(cfg.model_config(tok.vocab_size)).to(device)
-    optimizer = make_optimizer(model, cfg, device)
+    # bf16: bf16 weights, fp32 masters in the optimizer; fp16: autocast + grad scaler.
+    master = MasterWeights(model) if precision == "bf16" else None
+    trained = master.parameters() if master else list(model.parameters())
+    optimizer = make_optimizer(trained, cfg, device)
+    forward_precision = "fp32" if master else precision  # weights already bf16
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     sampler = BatchSampler(train_tokens, cfg.block_size, cfg.batch_size, cfg.seed)
     step, best_val, elapsed, step_time = 0, math.inf, 0.0, 0.0
 
     metrics_path = run_dir / "metrics.jsonl"
     if resume:
-        load_model_tensors(model, {k: v.to(device) for k, v in model_sd.items()})
+        if master:
+            master.load_state_dict({k: v.to(device) for k, v in model_sd.items()})
+        else:
+            load_model_tensors(model, {k: v.to(device) for k, v in model_sd.items()})
         optimizer_from_tensors(optimizer, state_tensors, state["optimizer"])
         if state.get("scaler"):
             scaler.load_state_dict(state["scaler"])
@@ -237,7 +249,12 @@ def train(
             "scaler": scaler.state_dict() if scaler.is_enabled() else None,
         }
         save_checkpoint(
-            run_dir, step, model_tensors(model), {**opt_tensors, **rng}, state, pointers
+            run_dir,
+            step,
+            master.state_dict() if master else model_tensors(model),
+            {**opt_tensors, **rng},
+            state,
+            pointers,
         )
 
     stop = threading.Event()
@@ -272,17 +289,21 @@ def train(
                 for _ in range(cfg.gradient_accumulation_steps):
                     x, y = sampler.next()
                     x, y = x.to(device), y.to(device)
-                    with autocast(device, precision):
+                    with autocast(device, forward_precision):
                         logits = compiled(x)
                     loss = F.cross_entropy(logits.float().view(-1, vocab), y.reshape(-1))
                     loss_sum += loss.item()
                     scaler.scale(loss / cfg.gradient_accumulation_steps).backward()
+                if master:
+                    master.grads_to_master()
                 if cfg.grad_clip > 0:
                     scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                    torch.nn.utils.clip_grad_norm_(trained, cfg.grad_clip)
                 scaler.step(optimizer)
                 scaler.update()
                 optimizer.zero_grad(set_to_none=True)
+                if master:
+                    master.master_to_model()
                 step += 1
                 dt = time.perf_counter() - t0
                 step_time += dt
