@@ -118,7 +118,7 @@ def cmd_sample(args) -> int:
     from sup.rundir import load_model, open_run
     from sup.tokenizer import CharTokenizer
 
-    check_sampling(args.temperature, args.top_k, args.top_p)
+    check_sampling(args.temperature, args.top_k, args.top_p, args.seed)
     if args.max_new_tokens < 0 or args.num_samples < 1:
         raise UsageError("--max-new-tokens must be >= 0 and --num-samples >= 1")
     run = open_run(Path(args.run))
@@ -279,17 +279,21 @@ def main(argv: list[str] | None = None) -> int:
     except SupError as e:
         print(f"sup: error: {e}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:
+        # The reader went away (`sup sample ... | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as e:  # an unusable output path: a directory, a file in the way, no access
+        where = f": {e.filename}" if e.filename else ""
+        print(f"sup: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except Interrupted as e:
         print(f"sup: {e}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
         print("sup: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # The reader went away (`sup sample ... | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
 
 
 if __name__ == "__main__":

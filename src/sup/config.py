@@ -8,6 +8,7 @@ a TOML file is a flat table of keys; an unknown key or a value of the wrong type
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -93,6 +94,12 @@ class TrainConfig:
         need(self.device in ("auto", "cpu", "cuda", "mps"), "device: auto, cpu, cuda or mps")
         need(self.precision in ("auto", "fp32", "bf16", "fp16"), "precision: auto/fp32/bf16/fp16")
         need(self.threads >= 0, "threads must be >= 0")
+        need(self.rope_theta > 0, "rope_theta must be positive")
+        need(self.lr_decay_iters >= 0, "lr_decay_iters must be >= 0 (0 = max_iters)")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            need(not isinstance(value, float) or math.isfinite(value), f"{f.name} must be finite")
+        need(0 <= self.seed < 2**63, "seed must be in [0, 2**63)")
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         cfg = self.resolved()

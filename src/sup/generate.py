@@ -19,7 +19,11 @@ from sup.errors import UsageError
 from sup.model import GPT, KVCache
 
 
-def check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
+def check_sampling(
+    temperature: float, top_k: int | None, top_p: float | None, seed: int = 0
+) -> None:
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be in [0, 2**63), got {seed}")
     if not temperature >= 0:
         raise UsageError(f"--temperature must be >= 0 (0 = greedy), got {temperature}")
     if top_k is not None and top_k < 1:

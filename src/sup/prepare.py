@@ -100,6 +100,8 @@ def prepare(
         raise UsageError(f"--val-fraction must be between 0 and 1, got {val_fraction}")
     if out.exists() and not force:
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
+    if out.exists() and not (out.is_dir() and (out / "meta.json").exists()):
+        raise UsageError(f"{out} is not a sup data directory; refusing to replace it")
     corpus = read_corpus(input_path)
     train, val, rule = split_corpus(corpus, val_fraction)
     if not train.chars or not val.chars:

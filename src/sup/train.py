@@ -133,11 +133,14 @@ def _truncate_metrics(path: Path, step: int) -> None:
     """Drop records logged after the checkpoint we resume from (they will be redone)."""
     if not path.exists():
         return
-    kept = [
-        line
-        for line in path.read_text().splitlines()
-        if line.strip() and json.loads(line)["step"] <= step
-    ]
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:  # a line cut short by a crash mid-write
+            continue
+        if record.get("step", step + 1) <= step:
+            kept.append(line)
     write_text_atomic(path, "".join(line + "\n" for line in kept))
 
 
@@ -314,26 +317,28 @@ def train(
                     "tokens_per_s": tokens_per_step / dt,
                 }
                 is_eval = step % cfg.eval_interval == 0 or step == cfg.max_iters
+                pointers: list[str] = []
                 if is_eval:
                     record.update(
                         evaluate_windows(
                             model, val_tokens, starts, cfg.batch_size, tok, device, precision
                         )
                     )
-                    improved = record["val_loss"] < best_val
+                    pointers = ["last", "best"] if record["val_loss"] < best_val else ["last"]
                     best_val = min(best_val, record["val_loss"])
-                    elapsed += time.perf_counter() - t0
-                    record["elapsed_s"] = elapsed
-                    checkpoint(["last", "best"] if improved else ["last"])
-                    reporter.eval(record)
-                else:
-                    elapsed += time.perf_counter() - t0
-                    record["elapsed_s"] = elapsed
-                    if stop.is_set() or step == stop_after:
-                        checkpoint(["last"])
+                elif stop.is_set() or step == stop_after:
+                    pointers = ["last"]
+                elapsed += time.perf_counter() - t0
+                record["elapsed_s"] = elapsed
+                # Log before checkpointing: a checkpoint never gets ahead of metrics.jsonl,
+                # and lines after the resumed checkpoint are dropped and redone.
                 if is_eval or step % cfg.log_interval == 0:
                     metrics.write(json.dumps(record) + "\n")
                     metrics.flush()
+                if pointers:
+                    checkpoint(pointers)
+                if is_eval:
+                    reporter.eval(record)
                 reporter.step(record)
                 last_record = record
                 if stop.is_set():

@@ -1,0 +1,95 @@
+"""Shared fixtures: a tiny kenosha corpus, prepared data and trained runs, all made
+through the real ``sup`` command line once per test session.
+
+Every model here is genuinely tiny (1 layer, 32 wide, 16-token context), so a training
+run takes well under a second; most of the cost of a CLI call is importing torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import SHARED_DATA, sets, sup_ok
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared corpora not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tinyshakespeare(shared_data) -> str:
+    path = shared_data / "tinyshakespeare.txt"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("session")
+
+
+@pytest.fixture(scope="session")
+def kenosha_txt(session_dir) -> Path:
+    """A ~27k-character kenosha corpus written by `sup data kenosha`."""
+    path = session_dir / "kenosha.txt"
+    sup_ok("data", "kenosha", "--out", path, "--lines", 800, "--seed", 0)
+    return path
+
+
+@pytest.fixture(scope="session")
+def char_data(session_dir, kenosha_txt) -> Path:
+    out = session_dir / "char_data"
+    sup_ok("prepare", kenosha_txt, "--tokenizer", "char", "--out", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def char_run(session_dir, char_data) -> Path:
+    """A tiny char model trained for 60 steps. Tests must not modify it (copy it)."""
+    out = session_dir / "char_run"
+    sup_ok(
+        "train", "--data", char_data, "--out", out, "--quiet",
+        *sets(max_iters=60, eval_interval=20),
+    )  # fmt: skip
+    return out
+
+
+BPE_EXTRA = (
+    "Naïve café, déjà vu — über straße. 世界你好，日本語のテキスト。 "
+    "Emoji 🎉🚀👩‍👩‍👧 and ∑ ∞ ≠ ± µ.\n"
+)
+
+
+@pytest.fixture(scope="session")
+def bpe_corpus(session_dir) -> Path:
+    """Kenosha lines interleaved with multi-byte text, for a byte-level BPE model."""
+    from sup.kenosha import generate_lines
+
+    lines = generate_lines(600, seed=3)
+    text = "".join(line + "\n" + (BPE_EXTRA if i % 10 == 0 else "") for i, line in enumerate(lines))
+    path = session_dir / "bpe_corpus.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bpe_data(session_dir, bpe_corpus) -> Path:
+    out = session_dir / "bpe_data"
+    sup_ok("prepare", bpe_corpus, "--tokenizer", "bpe:300", "--out", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def bpe_run(session_dir, bpe_data) -> Path:
+    out = session_dir / "bpe_run"
+    sup_ok(
+        "train", "--data", bpe_data, "--out", out, "--quiet",
+        *sets(max_iters=20, eval_interval=10),
+    )  # fmt: skip
+    return out

@@ -1,0 +1,163 @@
+"""`sup eval`: one JSON object, consistent bits, honest out-of-vocabulary accounting."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from helpers import BLOCK, assert_cli_error, run_sup_many, sup_ok
+from sup.evaluate import evaluate_text, windows_for
+from sup.rundir import load_model, open_run
+from sup.tokenizer import UNICODE_SCALARS, load_tokenizer
+
+pytestmark = pytest.mark.slow
+
+KEYS = ("token_loss", "bits_per_char", "bits_per_byte", "tokens", "chars", "bytes", "oov_chars")
+
+
+def parse_eval(proc) -> dict:
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1, proc.stdout  # exactly one JSON object
+    result = json.loads(lines[0])
+    assert isinstance(result, dict)
+    return result
+
+
+def sup_eval(run, text_path, *extra) -> dict:
+    return parse_eval(sup_ok("eval", run, "--text", text_path, "--json", *extra))
+
+
+def sup_eval_many(run, *calls) -> list[dict]:
+    """Several evaluations side by side; each call is [text_path, *extra flags]."""
+    procs = run_sup_many(*(["eval", run, "--text", *call, "--json"] for call in calls))
+    return [parse_eval(proc) for proc in procs]
+
+
+def total_bits(result: dict) -> float:
+    return result["bits_per_char"] * result["chars"]
+
+
+def test_eval_json_fields_and_consistent_bits(char_run, char_data):
+    val = char_data / "val.txt"
+    text = val.read_text(encoding="utf-8")
+    as_json, as_text = run_sup_many(
+        ["eval", char_run, "--text", val, "--json"],
+        ["eval", char_run, "--text", val, "--checkpoint", "last"],
+    )
+    assert as_text.returncode == 0, as_text.stderr
+    assert "bits/char" in as_text.stdout and "checkpoint last @ step 60" in as_text.stdout
+    result = parse_eval(as_json)
+    for key in KEYS:
+        assert key in result
+    tok = load_tokenizer(char_run / "tokenizer.json")
+    assert result["chars"] == len(text)
+    assert result["bytes"] == len(text.encode("utf-8"))
+    assert result["tokens"] == len(tok.encode(text, allow_unk=True))
+    assert result["oov_chars"] == 0
+    assert result["step"] == json.loads((char_run / "checkpoints/best.json").read_text())["step"]
+    assert math.isclose(
+        result["bits_per_char"] * result["chars"],
+        result["bits_per_byte"] * result["bytes"],
+        rel_tol=1e-12,
+    )
+    # char model, no OOV: bits = nats / ln 2 for every character
+    assert math.isclose(result["bits_per_char"], result["token_loss"] / math.log(2), rel_tol=1e-9)
+    # trained: better than a uniform guess over the vocabulary, worse than perfect
+    assert 0 < result["token_loss"] < math.log(tok.vocab_size)
+
+
+def test_oov_chars_cost_at_least_the_spelling_charge(tmp_path, char_run):
+    tok = load_tokenizer(char_run / "tokenizer.json")
+    clean = "You never did the Kenosha Kid. Kid, the never did you Kenosha?\n"
+    oov = "☃Ω€"
+    dirty = clean[:10] + oov[0] + clean[10:30] + oov[1:] + clean[30:] + "Ω"
+    assert not set(oov) & set(tok.chars) and set(clean) <= set(tok.chars)
+    n_oov = 4
+    (tmp_path / "clean.txt").write_text(clean, encoding="utf-8")
+    (tmp_path / "dirty.txt").write_text(dirty, encoding="utf-8")
+    r_clean, r_dirty = sup_eval_many(char_run, [tmp_path / "clean.txt"], [tmp_path / "dirty.txt"])
+
+    assert r_clean["oov_chars"] == 0
+    assert r_dirty["oov_chars"] == n_oov
+    assert r_dirty["oov_distinct"] == 3
+    per_char = math.log2(UNICODE_SCALARS - len(tok.chars))
+    assert per_char == math.log2(0x110000 - 0x800 - len(tok.chars))
+    assert math.isclose(r_dirty["oov_charge_bits"], n_oov * per_char, rel_tol=1e-12)
+    assert total_bits(r_dirty) - total_bits(r_clean) >= n_oov * per_char
+    assert r_dirty["bits_per_char"] > r_clean["bits_per_char"]
+    assert r_dirty["bytes"] == len(dirty.encode("utf-8"))  # OOV bytes are counted too
+    assert math.isclose(total_bits(r_dirty), r_dirty["bits_per_byte"] * r_dirty["bytes"],
+                        rel_tol=1e-12)  # fmt: skip
+
+
+def test_stride_scores_every_token_once(tmp_path, char_run, char_data):
+    text = (char_data / "val.txt").read_text(encoding="utf-8")[:500]
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    n = len(load_tokenizer(char_run / "tokenizer.json").encode(text, allow_unk=True))
+    plain, strided = sup_eval_many(char_run, [path], [path, "--stride", 4])
+    for r in (plain, strided):
+        assert r["tokens"] == n == len(text)
+    assert plain["stride"] == BLOCK and strided["stride"] == 4
+    assert strided["windows"] > plain["windows"]
+    assert strided["token_loss"] != plain["token_loss"]  # more context, another figure
+    assert abs(strided["token_loss"] - plain["token_loss"]) < 0.5
+
+
+def test_stride_in_process_matches_brute_force(char_run, char_data):
+    """Strided scoring equals scoring each target with its full sliding context."""
+    run = open_run(char_run)
+    model, _ = load_model(run, "best")
+    tok = run.tokenizer
+    text = (char_data / "val.txt").read_text(encoding="utf-8")[:60]
+    ids = [tok.eot_id, *tok.encode(text)]
+    stride = 5
+    result = evaluate_text(model, tok, text, torch.device("cpu"), "fp32", stride=stride)
+    nats = 0.0
+    with torch.no_grad():
+        for start, end, first in windows_for(len(ids) - 1, BLOCK, stride):
+            logits = model(torch.tensor([ids[start:end]]))[0]
+            logp = torch.log_softmax(logits.double(), dim=-1)
+            for t in range(first, end):
+                nats -= logp[t - start, ids[t + 1]].item()
+    assert math.isclose(result["token_loss"], nats / len(text), rel_tol=1e-5)
+    assert result["tokens"] == len(text)
+    # every target exactly once
+    covered = [t for s, e, f in windows_for(len(text), BLOCK, stride) for t in range(f, e)]
+    assert covered == list(range(len(text)))
+
+
+def test_bad_stride_is_a_usage_error(char_run, char_data):
+    val = str(char_data / "val.txt")
+    procs = run_sup_many(
+        *(["eval", char_run, "--text", val, "--stride", n] for n in (0, BLOCK + 1))
+    )
+    for proc in procs:
+        line = assert_cli_error(proc, 2)
+        assert "--stride must be between 1 and block_size (16)" in line
+
+
+def test_bpe_bits_per_byte_uses_exact_bytes(tmp_path, bpe_run):
+    text = "You never did the Kenosha Kid. 世界你好 🎉 naïve café — <|endoftext|> ∑\n"
+    path = tmp_path / "bpe.txt"
+    path.write_text(text, encoding="utf-8")
+    tok = load_tokenizer(bpe_run / "tokenizer.json")
+    assert json.loads((bpe_run / "tokenizer.json").read_text())["type"] == "bpe"
+    result = sup_eval(bpe_run, path)
+    assert result["bytes"] == len(text.encode("utf-8"))
+    assert result["chars"] == len(text)
+    assert result["bytes"] > result["chars"]
+    assert result["tokens"] == len(tok.encode(text))
+    assert result["oov_chars"] == 0 and result["oov_charge_bits"] == 0
+    assert math.isclose(total_bits(result), result["bits_per_byte"] * result["bytes"],
+                        rel_tol=1e-12)  # fmt: skip
+    assert math.isclose(
+        result["bits_per_byte"] * result["bytes"],
+        result["token_loss"] * result["tokens"] / math.log(2),
+        rel_tol=1e-9,
+    )
