@@ -58,7 +58,7 @@ def pick_token(
     return int(torch.multinomial(probs, 1, generator=generator))
 
 
-@torch.no_grad()
+@torch.inference_mode()  # lighter than no_grad: no version counters on the cache
 def generate(
     model: GPT,
     prompt_ids: list[int],

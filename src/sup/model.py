@@ -115,9 +115,10 @@ class Attention(nn.Module):
         t_keys = k.size(2)
         dropout = cfg.dropout if self.training else 0.0
         out_dtype = v.dtype
-        if x.device.type == "cpu" and v.dtype == torch.bfloat16:
-            # PyTorch's CPU flash-attention kernel runs faster in fp32 than in bf16
-            # (fwd+bwd 165 vs 212 ms at 6x256x64, 1.2 vs 5.8 ms at 4x64x32; docs/LOG.md).
+        if x.device.type == "cpu" and v.dtype == torch.bfloat16 and cfg.head_dim < 64:
+            # PyTorch's CPU flash-attention kernel is slow in bf16 for small heads: with
+            # head size 32 the fp32 upcast trains the whole model ~1.8x faster; at 64 it
+            # costs ~20% (docs/LOG.md, 2026-11-21).
             q, k, v = q.float(), k.float(), v.float()
         if t_keys == T:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
