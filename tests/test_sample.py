@@ -109,3 +109,22 @@ def test_check_sampling_flags():
                                       (1, 0, None), (1, None, 0.0), (1, None, 1.5)):  # fmt: skip
         with pytest.raises(UsageError):
             check_sampling(temperature, top_k, top_p)
+
+
+def test_start_context_follows_the_training_data():
+    from sup.generate import start_context
+    from sup.tokenizer import ByteTokenizer, CharTokenizer
+
+    tok = CharTokenizer(list("ab\n"))
+    newline = tok.encode("\n")
+    # one text file: the model never saw <|endoftext|>, so start at a line boundary
+    assert start_context(tok, [], 16, multi_document=False) == newline
+    # several documents: a new document starts after <|endoftext|>
+    assert start_context(tok, [], 16, multi_document=True) == [tok.eot_id]
+    # a prompt follows the document start; a long one keeps its last block tokens
+    assert start_context(tok, [0, 1], 16, multi_document=False) == [tok.eot_id, 0, 1]
+    assert start_context(tok, list(range(3)) * 10, 16, False) == (list(range(3)) * 10)[-16:]
+    # no newline in the vocabulary: fall back to the document start
+    no_newline = CharTokenizer(list("ab"))
+    assert start_context(no_newline, [], 16, multi_document=False) == [no_newline.eot_id]
+    assert start_context(ByteTokenizer(), [], 16, multi_document=False) == [10]

@@ -114,7 +114,7 @@ def cmd_sample(args) -> int:
     import torch
 
     from sup.device import pick_device, resolve_precision
-    from sup.generate import Utf8Stream, check_sampling, generate
+    from sup.generate import Utf8Stream, check_sampling, generate, start_context
     from sup.rundir import load_model, open_run
     from sup.tokenizer import CharTokenizer
 
@@ -134,7 +134,8 @@ def cmd_sample(args) -> int:
             "(the model's context)",
             file=sys.stderr,
         )
-    context = [tok.eot_id, *prompt_ids] if len(prompt_ids) < block else prompt_ids
+    multi_document = run.info["data"].get("documents", 1) > 1
+    context = start_context(tok, prompt_ids, block, multi_document)
     banned = (tok.unk_id,) if isinstance(tok, CharTokenizer) else ()
     generator = torch.Generator().manual_seed(args.seed)
     out = sys.stdout

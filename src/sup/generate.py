@@ -103,6 +103,23 @@ def generate(
             logits = forward([token])
 
 
+def start_context(tok, prompt_ids: list[int], block: int, multi_document: bool) -> list[int]:
+    """The tokens generation starts from.
+
+    A prompt follows the end-of-document token (a document starts there). Without a
+    prompt, a model trained on several documents starts a new one after that token;
+    a model trained on one text file never saw it, so it starts after a newline, at a
+    line boundary it knows, and the first line comes out whole.
+    """
+    if prompt_ids:
+        return [tok.eot_id, *prompt_ids] if len(prompt_ids) < block else prompt_ids[-block:]
+    if not multi_document:
+        newline = tok.encode("\n", allow_unk=True)
+        if newline and getattr(tok, "unk_id", None) not in newline:
+            return newline
+    return [tok.eot_id]
+
+
 class Utf8Stream:
     """Turn token bytes into text as they arrive, never splitting a character."""
 

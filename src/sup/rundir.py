@@ -26,6 +26,7 @@ from sup.config import TrainConfig, config_from_dict
 from sup.errors import SupError, UsageError
 from sup.fileio import sha256_file, write_json_atomic
 from sup.model import GPT
+from sup.prepare import load_meta
 from sup.tokenizer import Tokenizer, load_tokenizer, save_tokenizer
 
 RUN_FORMAT = "sup-run"
@@ -80,7 +81,11 @@ def write_run_info(
             "flops_per_token": stats.flops_per_token,
         },
         "tokenizer": {"type": tokenizer.kind, "vocab_size": tokenizer.vocab_size},
-        "data": {"dir": str(Path(data_dir).resolve()), "sha256": data_fingerprint(data_dir)},
+        "data": {
+            "dir": str(Path(data_dir).resolve()),
+            "sha256": data_fingerprint(data_dir),
+            "documents": load_meta(data_dir)["source"]["documents"],
+        },
     }
     save_tokenizer(tokenizer, Path(run_dir) / "tokenizer.json")
     write_json_atomic(Path(run_dir) / "run.json", info)
