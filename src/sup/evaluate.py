@@ -67,14 +67,18 @@ def evaluate_windows(
     tok: Tokenizer,
     device: torch.device,
     precision: str,
+    lengths: np.ndarray | None = None,
 ) -> dict:
     """Mean loss and bits per byte over fixed windows (used for val checks in training).
+
+    ``lengths`` is ``byte_lengths(tok)``; callers that evaluate repeatedly build it once.
 
     Targets that are ``<unk>`` get the spelling charge in bits but count 0 bytes, which
     can only raise the figure; ``sup eval`` gives the exact per-character accounting.
     """
     block = model.cfg.block_size
-    lengths = byte_lengths(tok)
+    lengths = byte_lengths(tok) if lengths is None else lengths
+    unk_bits = spelling_bits(tok)
     total_nats = total_bits = 0.0
     total_bytes = count = 0
     was_training = model.training
@@ -84,10 +88,11 @@ def evaluate_windows(
         chunk = torch.from_numpy(tokens[idx].astype(np.int64))
         nats = target_nats(model, chunk[:, :-1], chunk[:, 1:], device, precision)
         targets = chunk[:, 1:].numpy()
-        total_nats += nats.sum().item()
-        total_bits += nats.sum().item() / LN2
+        batch_nats = nats.sum().item()
+        total_nats += batch_nats
+        total_bits += batch_nats / LN2
         if isinstance(tok, CharTokenizer):
-            total_bits += spelling_bits(tok) * int((targets == tok.unk_id).sum())
+            total_bits += unk_bits * int((targets == tok.unk_id).sum())
         total_bytes += int(lengths[targets].sum())
         count += targets.size
     model.train(was_training)

@@ -37,7 +37,7 @@ from sup.checkpoint import (
 from sup.config import TrainConfig, parse_override
 from sup.device import autocast, pick_device, resolve_precision
 from sup.errors import SupError, UsageError
-from sup.evaluate import evaluate_windows
+from sup.evaluate import byte_lengths, evaluate_windows
 from sup.fileio import write_text_atomic
 from sup.master import MasterWeights
 from sup.model import GPT
@@ -235,6 +235,7 @@ def train(
 
     compiled = torch.compile(model) if cfg.compile else model
     starts = val_starts(len(val_tokens), cfg.block_size, cfg.eval_iters * cfg.batch_size)
+    token_byte_lengths = byte_lengths(tok)  # for val_bpb; built once, not per eval
     tokens_per_step = cfg.batch_size * cfg.block_size * cfg.gradient_accumulation_steps
     vocab = tok.vocab_size
 
@@ -321,7 +322,14 @@ def train(
                 if is_eval:
                     record.update(
                         evaluate_windows(
-                            model, val_tokens, starts, cfg.batch_size, tok, device, precision
+                            model,
+                            val_tokens,
+                            starts,
+                            cfg.batch_size,
+                            tok,
+                            device,
+                            precision,
+                            token_byte_lengths,
                         )
                     )
                     pointers = ["last", "best"] if record["val_loss"] < best_val else ["last"]
