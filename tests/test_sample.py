@@ -8,8 +8,8 @@ import pytest
 
 from helpers import BLOCK, SUB_ENV, run_sup_many, sup_cmd, sup_ok
 from sup.errors import UsageError
-from sup.generate import check_sampling
 from sup.kenosha import generate_corpus
+from sup.sampling import check_sampling
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +112,7 @@ def test_check_sampling_flags():
 
 
 def test_start_context_follows_the_training_data():
-    from sup.generate import start_context
+    from sup.sampling import start_context
     from sup.tokenizer import ByteTokenizer, CharTokenizer
 
     tok = CharTokenizer(list("ab\n"))

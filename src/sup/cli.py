@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from sup import __version__
-from sup.errors import SupError, UsageError
+from sup.errors import Interrupted, SupError, UsageError
 
 
 class Parser(argparse.ArgumentParser):
@@ -114,8 +114,9 @@ def cmd_sample(args) -> int:
     import torch
 
     from sup.device import pick_device, resolve_precision
-    from sup.generate import Utf8Stream, check_sampling, generate, start_context
+    from sup.generate import generate
     from sup.rundir import load_model, open_run
+    from sup.sampling import Utf8Stream, check_sampling, start_context
     from sup.tokenizer import CharTokenizer
 
     check_sampling(args.temperature, args.top_k, args.top_p, args.seed)
@@ -268,12 +269,14 @@ def build_parser() -> Parser:
     e.add_argument("--device", default="cpu", help="cpu | cuda | mps | auto")
     e.add_argument("--precision", default="fp32", help="fp32 | bf16 | auto")
     e.set_defaults(func=cmd_eval)
+
+    from sup import cli_release
+
+    cli_release.add_commands(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sup.train import Interrupted
-
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)

@@ -101,6 +101,10 @@ class TrainConfig:
             need(not isinstance(value, float) or math.isfinite(value), f"{f.name} must be finite")
         need(0 <= self.seed < 2**63, "seed must be in [0, 2**63)")
 
+    @property
+    def tokens_per_step(self) -> int:
+        return self.batch_size * self.block_size * self.gradient_accumulation_steps
+
     def model_config(self, vocab_size: int) -> ModelConfig:
         cfg = self.resolved()
         return ModelConfig(

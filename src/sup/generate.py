@@ -9,27 +9,12 @@ reference loop nanoGPT uses: re-run the last ``block_size`` tokens for every new
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterator
 
 import torch
 
 from sup.device import autocast
-from sup.errors import UsageError
 from sup.model import GPT, KVCache
-
-
-def check_sampling(
-    temperature: float, top_k: int | None, top_p: float | None, seed: int = 0
-) -> None:
-    if not 0 <= seed < 2**63:
-        raise UsageError(f"--seed must be in [0, 2**63), got {seed}")
-    if not temperature >= 0:
-        raise UsageError(f"--temperature must be >= 0 (0 = greedy), got {temperature}")
-    if top_k is not None and top_k < 1:
-        raise UsageError(f"--top-k must be at least 1, got {top_k}")
-    if top_p is not None and not 0 < top_p <= 1:
-        raise UsageError(f"--top-p must be in (0, 1], got {top_p}")
 
 
 def pick_token(
@@ -101,33 +86,3 @@ def generate(
             logits = forward(context[-(block // 2) :])
         else:
             logits = forward([token])
-
-
-def start_context(tok, prompt_ids: list[int], block: int, multi_document: bool) -> list[int]:
-    """The tokens generation starts from.
-
-    A prompt follows the end-of-document token (a document starts there). Without a
-    prompt, a model trained on several documents starts a new one after that token;
-    a model trained on one text file never saw it, so it starts after a newline, at a
-    line boundary it knows, and the first line comes out whole.
-    """
-    if prompt_ids:
-        return [tok.eot_id, *prompt_ids] if len(prompt_ids) < block else prompt_ids[-block:]
-    if not multi_document:
-        newline = tok.encode("\n", allow_unk=True)
-        if newline and getattr(tok, "unk_id", None) not in newline:
-            return newline
-    return [tok.eot_id]
-
-
-class Utf8Stream:
-    """Turn token bytes into text as they arrive, never splitting a character."""
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def push(self, data: bytes) -> str:
-        return self._decoder.decode(data)
-
-    def flush(self) -> str:
-        return self._decoder.decode(b"", final=True)

@@ -36,7 +36,7 @@ from sup.checkpoint import (
 )
 from sup.config import TrainConfig, parse_override
 from sup.device import autocast, pick_device, resolve_precision
-from sup.errors import SupError, UsageError
+from sup.errors import Interrupted, SupError, UsageError
 from sup.evaluate import byte_lengths, evaluate_windows
 from sup.fileio import write_text_atomic
 from sup.master import MasterWeights
@@ -56,14 +56,6 @@ class Reporter:
     def eval(self, record: dict) -> None: ...
     def message(self, text: str) -> None: ...
     def close(self) -> None: ...
-
-
-class Interrupted(Exception):
-    """Training stopped on SIGINT/SIGTERM after saving a checkpoint."""
-
-    def __init__(self, step: int, run_dir: Path):
-        super().__init__(f"interrupted at step {step}; resume with: sup train --resume {run_dir}")
-        self.step = step
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -236,7 +228,7 @@ def train(
     compiled = torch.compile(model) if cfg.compile else model
     starts = val_starts(len(val_tokens), cfg.block_size, cfg.eval_iters * cfg.batch_size)
     token_byte_lengths = byte_lengths(tok)  # for val_bpb; built once, not per eval
-    tokens_per_step = cfg.batch_size * cfg.block_size * cfg.gradient_accumulation_steps
+    tokens_per_step = cfg.tokens_per_step
     vocab = tok.vocab_size
 
     def checkpoint(pointers: list[str]) -> None:
