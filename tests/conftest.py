@@ -93,3 +93,49 @@ def bpe_run(session_dir, bpe_data) -> Path:
         *sets(max_iters=20, eval_interval=10),
     )  # fmt: skip
     return out
+
+
+@pytest.fixture(scope="session")
+def modern_char_run(session_dir, char_data) -> Path:
+    """The char model in the modern architecture (RoPE, RMSNorm, QK-norm)."""
+    out = session_dir / "modern_char_run"
+    sup_ok(
+        "train", "--data", char_data, "--out", out, "--quiet",
+        *sets(max_iters=60, eval_interval=20, arch="modern"),
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="session")
+def char_bundle(session_dir, modern_char_run) -> Path:
+    """An fp32 bundle of the modern char model, exported through `sup export`. Read-only."""
+    out = session_dir / "bundles" / "tiny-char-1"
+    sup_ok(
+        "export", modern_char_run, "--out", out, "--id", "tiny-char-1",
+        "--demo-prompt", "you never",
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="session")
+def bpe_bundle(session_dir, bpe_run) -> Path:
+    """An int8 bundle of the base-architecture BPE model. Read-only."""
+    out = session_dir / "bundles" / "tiny-bpe-1"
+    sup_ok("export", bpe_run, "--out", out, "--id", "tiny-bpe-1", "--int8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def releases_dir(session_dir, char_bundle, bpe_bundle) -> Path:
+    """A releases directory with both bundles and a generated registry.json. Read-only;
+    copy it (shutil.copytree) before changing anything."""
+    import shutil
+
+    from sup.registry import write_registry
+
+    out = session_dir / "releases"
+    out.mkdir()
+    for bundle in (char_bundle, bpe_bundle):
+        shutil.copytree(bundle, out / bundle.name)
+    write_registry(out)
+    return out

@@ -270,15 +270,28 @@ def build_parser() -> Parser:
     e.add_argument("--precision", default="fp32", help="fp32 | bf16 | auto")
     e.set_defaults(func=cmd_eval)
 
-    from sup import cli_release
+    from sup import cli_play, cli_release, cli_serve
 
     cli_release.add_commands(sub)
+    cli_play.add_commands(sub)
+    cli_serve.add_commands(sub)
     return p
+
+
+def with_play(argv: list[str], parser: Parser) -> list[str]:
+    """``sup NAME [PROMPT]`` is ``sup play NAME [PROMPT]``: any first word that is not a
+    command or a flag names a model."""
+    commands = parser._subparsers._group_actions[0].choices
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        return ["play", *argv]
+    return argv
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else argv
+        args = parser.parse_args(with_play(argv, parser))
         return args.func(args)
     except SupError as e:
         print(f"sup: error: {e}", file=sys.stderr)

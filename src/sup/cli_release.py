@@ -15,6 +15,11 @@ def cmd_export(args) -> int:
 
     if args.max_new_tokens < 1:
         raise UsageError("--max-new-tokens must be at least 1")
+    chat = None
+    if args.chat:
+        from sup.chat import load_chat_template
+
+        chat = load_chat_template(Path(args.chat))
     manifest = export_bundle(
         Path(args.run),
         Path(args.out),
@@ -29,6 +34,7 @@ def cmd_export(args) -> int:
             "max_new_tokens": args.max_new_tokens,
         },
         data_dir=Path(args.data) if args.data else None,
+        chat=chat,
         force=args.force,
     )
     if args.json:
@@ -71,6 +77,7 @@ def add_commands(sub) -> None:
     x.add_argument("--top-k", type=int, default=None, help="players' default")
     x.add_argument("--top-p", type=float, default=None, help="players' default")
     x.add_argument("--max-new-tokens", type=int, default=300, help="players' default")
+    x.add_argument("--chat", metavar="TEMPLATE.json", help="chat template (chat models)")
     x.add_argument("--force", action="store_true", help="replace --out if it is a bundle")
     x.add_argument("--json", action="store_true", help="print the manifest as JSON")
     x.set_defaults(func=cmd_export)

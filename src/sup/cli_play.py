@@ -1,0 +1,8 @@
+"""CLI commands of the instrument player: list, pull, rm and play (``sup NAME``).
+(Being written; see /work/spec-issue3.md.)"""
+
+from __future__ import annotations
+
+
+def add_commands(sub) -> None:
+    pass
