@@ -15,6 +15,15 @@ from pathlib import Path
 from sup import __version__
 from sup.errors import Interrupted, SupError, UsageError
 
+# Optional dependencies and the pyproject extra that brings each (the player needs none).
+EXTRAS = {
+    **dict.fromkeys(
+        ("torch", "safetensors", "tokenizers", "tqdm", "onnx", "onnxscript", "jsonschema"),
+        "train",
+    ),
+    **dict.fromkeys(("fastapi", "uvicorn", "starlette"), "serve"),
+}
+
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, like every other usage error
@@ -296,6 +305,16 @@ def main(argv: list[str] | None = None) -> int:
     except SupError as e:
         print(f"sup: error: {e}", file=sys.stderr)
         return e.exit_code
+    except ModuleNotFoundError as e:
+        extra = EXTRAS.get((e.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"sup: error: this command needs {e.name}, which the player-only install "
+            f"leaves out: pip install 'sup[{extra}]'",
+            file=sys.stderr,
+        )
+        return 1
     except BrokenPipeError:
         # The reader went away (`sup sample ... | head`): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
