@@ -11,7 +11,7 @@ endif
 TORCH_INDEX ?=
 DEMO ?= runs/demo
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup web demo test lint format bench clean
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
 	touch $@
 
+# Browser player: Debian's Chromium (for the tests) and the pinned npm packages.
+WEB_STAMP := web/node_modules/.installed
+
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium; }
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
 demo: setup
 	$(BIN)/sup data kenosha --out $(DEMO)/kenosha.txt --lines 20000 --force
 	$(BIN)/sup prepare $(DEMO)/kenosha.txt --tokenizer char --out $(DEMO)/data --force
@@ -28,7 +38,7 @@ demo: setup
 	$(BIN)/sup eval $(DEMO)/run --text $(DEMO)/data/val.txt
 	$(BIN)/sup sample $(DEMO)/run --max-new-tokens 300 --num-samples 2 --seed 7
 
-test: setup
+test: setup web
 	$(BIN)/python -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
@@ -40,10 +50,12 @@ format: setup
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-bench: setup
+bench: setup web
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/shakespeare_time_to_quality.py
 	$(BIN)/python benchmarks/sample_kv_cache.py
+	$(BIN)/python benchmarks/generate_players.py
+	$(BIN)/python benchmarks/browser_generate.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache web/node_modules web/vendor

@@ -73,10 +73,10 @@ def generate(
             return model(x, cache=cache, last_only=True)
 
     logits = forward(context)
-    for _ in range(max_new_tokens):
+    for n in range(max_new_tokens):
         token = pick_token(logits, temperature, top_k, top_p, generator, banned_ids)
         yield token
-        if token in stop_ids:
+        if token in stop_ids or n == max_new_tokens - 1:
             return
         context.append(token)
         if cache is None:

@@ -82,10 +82,10 @@ def generate_ids(
         logits = full(history)
     else:
         logits, past = kv(np.array([history]), kv.empty_past(1))
-    for _ in range(max_new_tokens):
+    for n in range(max_new_tokens):
         token = pick_token_np(logits[0], temperature, top_k, top_p, rng, banned)
         yield token
-        if token in stop:
+        if token in stop or n == max_new_tokens - 1:
             return
         history.append(token)
         if full is not None:

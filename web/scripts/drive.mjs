@@ -1,0 +1,45 @@
+// Run jobs against a served player site in headless Chromium, one browser for all of
+// them, and print their results as one JSON list. tests/test_web.py and
+// benchmarks/browser_generate.py use it.
+//
+//   node scripts/drive.mjs SITE_URL JOBS_JSON
+//
+// Each job is {kind: 'ui' | 'trace' | 'bench', ...}: 'ui' drives the page as a person
+// would (ui.mjs); 'trace' and 'bench' run the player module itself (engine.mjs).
+// Chromium is the system build (Debian's chromium package, or SUP_CHROMIUM); playwright-
+// core drives it and downloads no browser of its own.
+import { chromium } from 'playwright-core';
+
+import { bench, trace } from './engine.mjs';
+import { playUi } from './ui.mjs';
+
+const KINDS = { ui: playUi, trace, bench };
+const [siteUrl, jobsJson] = process.argv.slice(2);
+
+const browser = await chromium.launch({
+  executablePath: process.env.SUP_CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+try {
+  const results = [];
+  for (const job of JSON.parse(jobsJson)) {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+    page.on('pageerror', (err) => errors.push(err.message));
+    results.push({ ...(await KINDS[job.kind](page, siteUrl, job)), console: errors });
+    await page.close();
+  }
+  process.stdout.write(JSON.stringify(results));
+} finally {
+  await browser.close();
+}

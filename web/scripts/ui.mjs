@@ -1,0 +1,64 @@
+// A person at the player page: open it, pick a model, set the knobs, press Generate,
+// maybe press Stop, and read what the page shows.
+//
+// Job: {query?, model?, generate?, prompt?, temperature?, topK?, topP?, seed?, length?,
+// stopAfter?, screenshot?}. stopAfter presses Stop once that many tokens have streamed.
+// Result: {state, prompt, generated, stats, error, notice, tokens, tokensPerSecond}.
+
+const TIMEOUT_MS = 30_000;
+
+function untilState(page, states) {
+  return page.waitForFunction((s) => s.includes(document.body.dataset.state), states, {
+    timeout: TIMEOUT_MS,
+  });
+}
+
+async function fill(page, selector, value) {
+  if (value !== undefined) await page.fill(selector, value === null ? '' : String(value));
+}
+
+export async function playUi(page, siteUrl, job) {
+  await page.goto(new URL(job.query ?? '', siteUrl).href);
+  await untilState(page, ['ready', 'error']);
+  const ready = async () => (await page.getAttribute('body', 'data-state')) !== 'error';
+  if (job.model && (await ready())) {
+    await page.selectOption('#model', job.model);
+    await untilState(page, ['ready', 'error']);
+  }
+  if (job.generate && (await ready())) {
+    await fill(page, '#prompt', job.prompt);
+    await fill(page, '#temperature', job.temperature);
+    await fill(page, '#top-k', job.topK);
+    await fill(page, '#top-p', job.topP);
+    await fill(page, '#seed', job.seed);
+    await fill(page, '#length', job.length);
+    await page.click('#generate');
+    if (job.stopAfter) {
+      await page.waitForFunction(
+        (n) =>
+          Number(document.getElementById('stats').dataset.tokens) >= n ||
+          document.body.dataset.state !== 'generating',
+        job.stopAfter,
+        { timeout: TIMEOUT_MS },
+      );
+      if (await page.isEnabled('#stop')) await page.click('#stop');
+    }
+    await untilState(page, ['done', 'error']);
+  }
+  if (job.screenshot) await page.screenshot({ path: job.screenshot, fullPage: true });
+  return page.evaluate(() => {
+    const text = (id) => document.getElementById(id).textContent;
+    const shown = (id) => (document.getElementById(id).hidden ? null : text(id));
+    const stats = document.getElementById('stats').dataset;
+    return {
+      state: document.body.dataset.state,
+      prompt: document.getElementById('prompt').value,
+      generated: text('generated'),
+      stats: text('stats'),
+      error: shown('error'),
+      notice: shown('notice'),
+      tokens: stats.tokens ? Number(stats.tokens) : null,
+      tokensPerSecond: stats.tokensPerSecond ? Number(stats.tokensPerSecond) : null,
+    };
+  });
+}

@@ -1,0 +1,204 @@
+/**
+ * The three sup tokenizers (char, byte, byte-level BPE), read from the run's
+ * tokenizer.json and encoding exactly like Python's sup.tokenizer: same ids for the same
+ * text, same bytes for every token. Shared vectors in tests/vectors/tokenizers.json
+ * hold every implementation to that.
+ *
+ * Each tokenizer has `vocabSize`, `eotId`, `unkId` (null where there is none),
+ * `encode(text) -> {ids, unknown}` and `tokenBytes(id) -> Uint8Array`. Text is never
+ * decoded from a lone token: players join token bytes and stream them through one UTF-8
+ * decoder (sampling.js), so a character split across tokens comes out whole.
+ */
+
+const EOT = '<|endoftext|>';
+const UNK = '<unk>';
+const FORMAT_VERSION = 1;
+const NO_BYTES = new Uint8Array(0);
+const utf8 = new TextEncoder();
+
+/**
+ * One id per character (Unicode code point) of the training text, then <|endoftext|>
+ * and <unk>. A character outside the vocabulary, astral ones included, encodes to <unk>
+ * and is counted, so the page can say how much of a prompt the model cannot see.
+ */
+class CharTokenizer {
+  constructor(json) {
+    this.chars = json.chars;
+    this.vocabSize = json.vocab_size;
+    this.eotId = json.special_tokens[EOT];
+    this.unkId = json.special_tokens[UNK];
+    this.ids = new Map(this.chars.map((ch, i) => [ch, i]));
+    this.bytes = this.chars.map((ch) => utf8.encode(ch));
+  }
+
+  encode(text) {
+    const ids = [];
+    let unknown = 0;
+    // for..of walks code points, so an emoji is one character, as in Python.
+    for (const ch of text) {
+      const id = this.ids.get(ch);
+      if (id === undefined) unknown += 1;
+      ids.push(id ?? this.unkId);
+    }
+    return { ids, unknown };
+  }
+
+  tokenBytes(id) {
+    return this.bytes[id] ?? NO_BYTES;
+  }
+}
+
+/** The 256 byte values of the UTF-8 text, then <|endoftext|>. */
+class ByteTokenizer {
+  constructor(json) {
+    this.vocabSize = json.vocab_size;
+    this.eotId = json.special_tokens[EOT];
+    this.unkId = null;
+  }
+
+  encode(text) {
+    return { ids: Array.from(utf8.encode(text)), unknown: 0 };
+  }
+
+  tokenBytes(id) {
+    return id < 256 ? Uint8Array.of(id) : NO_BYTES;
+  }
+}
+
+/**
+ * GPT-2's pre-tokenizer split, as Hugging Face's ByteLevel pre-tokenizer runs it.
+ * Its `\s` is the Unicode White_Space property, which JavaScript's `\s` is not (JS adds
+ * U+FEFF and leaves out U+0085), so the class is spelled out as \p{White_Space}; `\S`
+ * becomes \P{White_Space}. The u flag gives \p{...} and matches whole code points.
+ */
+const GPT2_SPLIT =
+  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
+
+/**
+ * The byte-level BPE alphabet (sup.tokenizer.byte_to_unicode): printable Latin-1 bytes
+ * stand for themselves, the rest are shifted to code points 256 and up in byte order.
+ * Returns the character for each byte value.
+ */
+function byteAlphabet() {
+  const printable = (b) =>
+    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  let shifted = 0;
+  return Array.from({ length: 256 }, (_, b) =>
+    String.fromCodePoint(printable(b) ? b : 256 + shifted++),
+  );
+}
+
+/**
+ * Byte-level BPE from the Hugging Face tokenizers JSON that sup trains: split with the
+ * GPT-2 regex, map each piece's UTF-8 bytes into the byte alphabet, then merge adjacent
+ * symbols, lowest merge rank first, until no ranked pair is left. A literal
+ * "<|endoftext|>" in the text is ordinary text (Python sets encode_special_tokens), so
+ * encoding stays lossless.
+ */
+class BpeTokenizer {
+  constructor(json) {
+    const hf = json.hf;
+    checkSupportedBpe(hf);
+    this.vocabSize = json.vocab_size;
+    this.eotId = json.special_tokens[EOT];
+    this.unkId = null;
+    this.alphabet = byteAlphabet();
+    this.vocab = new Map(Object.entries(hf.model.vocab));
+    // Byte-level symbols never contain U+0020 (space is Ġ), so "a b" is an unambiguous
+    // key; merges come either as [a, b] pairs or as "a b" strings, in rank order.
+    this.ranks = new Map(
+      hf.model.merges.map((m, rank) => [Array.isArray(m) ? `${m[0]} ${m[1]}` : m, rank]),
+    );
+    this.bytes = this.buildBytesTable(hf);
+  }
+
+  /** Each token's exact bytes: its vocab string mapped back through the alphabet. */
+  buildBytesTable(hf) {
+    const toByte = new Map(this.alphabet.map((ch, b) => [ch, b]));
+    const specials = new Set((hf.added_tokens ?? []).map((t) => t.id));
+    const table = new Array(this.vocabSize).fill(NO_BYTES);
+    for (const [token, id] of this.vocab) {
+      if (!specials.has(id)) table[id] = Uint8Array.from(token, (ch) => toByte.get(ch));
+    }
+    return table;
+  }
+
+  encode(text) {
+    const ids = [];
+    for (const [piece] of text.matchAll(GPT2_SPLIT)) {
+      const symbols = Array.from(utf8.encode(piece), (b) => this.alphabet[b]);
+      for (const symbol of this.merge(symbols)) ids.push(this.vocab.get(symbol));
+    }
+    return { ids, unknown: 0 };
+  }
+
+  /**
+   * Repeatedly merge the adjacent pair with the lowest rank (all its occurrences, left
+   * to right, as GPT-2 does; this gives the same symbols as Hugging Face's one-at-a-time
+   * priority queue because equal pairs share a rank and the leftmost goes first).
+   */
+  merge(symbols) {
+    while (symbols.length > 1) {
+      let best = Infinity;
+      let pair = null;
+      for (let i = 0; i + 1 < symbols.length; i++) {
+        const rank = this.ranks.get(`${symbols[i]} ${symbols[i + 1]}`);
+        if (rank !== undefined && rank < best) {
+          best = rank;
+          pair = [symbols[i], symbols[i + 1]];
+        }
+      }
+      if (pair === null) break;
+      const merged = [];
+      for (let i = 0; i < symbols.length; i++) {
+        if (symbols[i] === pair[0] && symbols[i + 1] === pair[1]) {
+          merged.push(pair[0] + pair[1]);
+          i += 1;
+        } else {
+          merged.push(symbols[i]);
+        }
+      }
+      symbols = merged;
+    }
+    return symbols;
+  }
+
+  tokenBytes(id) {
+    return this.bytes[id] ?? NO_BYTES;
+  }
+}
+
+/**
+ * Refuse Hugging Face settings this encoder does not implement, rather than encode
+ * differently from Python without a word.
+ */
+function checkSupportedBpe(hf) {
+  const pre = hf.pre_tokenizer ?? {};
+  const model = hf.model ?? {};
+  const supported =
+    hf.normalizer == null &&
+    pre.type === 'ByteLevel' &&
+    pre.add_prefix_space === false &&
+    pre.use_regex !== false &&
+    model.type === 'BPE' &&
+    !model.continuing_subword_prefix &&
+    !model.end_of_word_suffix &&
+    !model.byte_fallback &&
+    !model.ignore_merges &&
+    model.dropout == null;
+  if (!supported) {
+    throw new Error('this BPE tokenizer uses settings the browser player does not support');
+  }
+}
+
+const KINDS = { char: CharTokenizer, byte: ByteTokenizer, bpe: BpeTokenizer };
+
+/** A tokenizer from a parsed tokenizer.json object; throws on an unknown type or version. */
+export function tokenizerFromJson(json) {
+  if (json?.version !== FORMAT_VERSION) {
+    throw new Error(`tokenizer format version ${json?.version} is not supported`);
+  }
+  const Kind = KINDS[json.type];
+  if (!Kind) throw new Error(`unknown tokenizer type ${json.type} (expected char, byte or bpe)`);
+  return new Kind(json);
+}

@@ -1,0 +1,99 @@
+/**
+ * The module worker that owns the player, so loading and inference never block the
+ * page. Messages in:
+ *
+ *   {type: 'load', url, manifestSha256}
+ *   {type: 'generate', prompt, maxNewTokens, temperature, topK, topP, seed, useCache}
+ *   {type: 'stop'}
+ *
+ * Messages out:
+ *
+ *   {type: 'loaded', manifest}
+ *   {type: 'started', unknown, cropped, contextTokens}
+ *   {type: 'piece', text, tokens, tokensPerSecond}   one per generated token
+ *   {type: 'done', tokens, tokensPerSecond, reason}  reason: 'stop-token' | 'length' | 'stopped'
+ *   {type: 'error', message}
+ */
+
+import { Player } from './player.js';
+import { Utf8Stream } from './sampling.js';
+
+let player = null;
+// Each load and each generation gets a number. Only the latest load may install its
+// player or report; 'stop', a newer 'generate' or a 'load' moves `current` on, and a
+// generation whose number is no longer current ends at its next token.
+let loads = 0;
+let current = 0;
+
+const handlers = {
+  async load({ url, manifestSha256 }) {
+    const ticket = ++loads;
+    current += 1;
+    player = null;
+    try {
+      const loaded = await Player.load(url, { manifestSha256 });
+      if (ticket !== loads) return;
+      player = loaded;
+      self.postMessage({ type: 'loaded', manifest: player.manifest });
+    } catch (e) {
+      if (ticket === loads) throw e;
+    }
+  },
+
+  async generate({ prompt, ...options }) {
+    const model = player; // a 'load' during generation must not swap it mid-stream
+    if (!model) throw new Error('no model is loaded');
+    const run = ++current;
+    const { ids, unknown, cropped } = model.context(prompt);
+    self.postMessage({ type: 'started', unknown, cropped, contextTokens: ids.length });
+    const { stop_ids: stopIds } = model.manifest.generation;
+    const stream = new Utf8Stream();
+    const start = performance.now();
+    const rate = (tokens) => tokens / ((performance.now() - start) / 1000);
+    let tokens = 0;
+    let reason = 'length';
+    for await (const id of model.generate(ids, options)) {
+      tokens += 1;
+      const text = stream.push(model.tokenizer.tokenBytes(id));
+      self.postMessage({ type: 'piece', text, tokens, tokensPerSecond: rate(tokens) });
+      if (stopIds.includes(id)) reason = 'stop-token';
+      await nextTask(); // let a 'stop' message in between tokens
+      if (run !== current) {
+        reason = 'stopped';
+        break;
+      }
+    }
+    const tail = stream.flush();
+    if (tail) {
+      self.postMessage({ type: 'piece', text: tail, tokens, tokensPerSecond: rate(tokens) });
+    }
+    self.postMessage({ type: 'done', tokens, tokensPerSecond: rate(tokens), reason });
+  },
+
+  stop() {
+    current += 1;
+  },
+};
+
+/**
+ * Resolve on a fresh task, so messages queued meanwhile run first. A message to
+ * ourselves avoids the 4 ms clamp that nested setTimeout calls get.
+ */
+const ticks = new MessageChannel();
+const waiting = [];
+ticks.port1.onmessage = () => waiting.shift()();
+
+function nextTask() {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    ticks.port2.postMessage(null);
+  });
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    await handlers[data.type](data);
+  } catch (e) {
+    self.postMessage({ type: 'error', message: e.message ?? String(e) });
+  }
+};
