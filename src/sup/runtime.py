@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sup.bpe import player_tokenizer
-from sup.bundle import Bundle, open_bundle, read_manifest
+from sup.bundle import Bundle, file_problems, read_manifest
 from sup.errors import SupError
 from sup.sampling import pick_token_np
 
@@ -101,12 +101,13 @@ class OnnxLM:
 
     def __init__(self, bundle_dir: Path, verify: bool = True, threads: int | None = None):
         bundle_dir = Path(bundle_dir)
-        if verify:
-            self.bundle = open_bundle(bundle_dir, verify=True)
-        else:
-            self.bundle = Bundle(bundle_dir, read_manifest(bundle_dir))
+        # Files are checked against the manifest's sha256s; the manifest's schema is
+        # checked where bundles are written (jsonschema is not a player dependency).
+        self.bundle = Bundle(bundle_dir, read_manifest(bundle_dir))
         m = self.manifest = self.bundle.manifest
         try:
+            if verify and (problems := file_problems(bundle_dir, m["files"])):
+                raise SupError(f"bundle {bundle_dir} failed verification: {problems[0]}")
             self.model = m["model"]
             self.block_size = m["model"]["block_size"]
             self.generation = m["generation"]
