@@ -10,8 +10,9 @@ endif
 # e.g. make TORCH_INDEX=https://download.pytorch.org/whl/cpu (where no local wheel is found)
 TORCH_INDEX ?=
 DEMO ?= runs/demo
+SHAKESPEARE ?= ../shared/data/tinyshakespeare.txt
 
-.PHONY: setup web demo test lint format bench clean
+.PHONY: setup web demo test check release lint format bench clean
 
 setup: $(VENV)/.installed
 
@@ -41,6 +42,25 @@ demo: setup
 test: setup web
 	$(BIN)/python -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+	$(BIN)/sup check
+
+# Integrity of releases/ (files, sha256s, registry, cards, graphs) and Markdown links.
+check: setup
+	$(BIN)/sup check
+
+# Rebuild the committed releases from scratch (a few minutes), then check them.
+release: setup
+	$(BIN)/sup data kenosha --out $(DEMO)/kenosha.txt --lines 20000 --force
+	$(BIN)/sup prepare $(DEMO)/kenosha.txt --tokenizer char --out $(DEMO)/data --force
+	$(BIN)/sup train configs/kenosha.toml --data $(DEMO)/data --out $(DEMO)/run --force
+	$(BIN)/sup release $(DEMO)/run --id kenosha-1 --int8 --demo-prompt "you never" \
+	  --card-notes configs/notes/kenosha.md --force
+	$(BIN)/sup prepare $(SHAKESPEARE) --tokenizer char --out runs/shakespeare/data --force
+	$(BIN)/sup train configs/shakespeare-char-cpu.toml --data runs/shakespeare/data \
+	  --out runs/shakespeare/run --force
+	$(BIN)/sup release runs/shakespeare/run --id shakespeare-1 --int8 --demo-prompt "ROMEO:" \
+	  --card-notes configs/notes/shakespeare.md --force
+	$(BIN)/sup check
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SHARED_DATA, sets, sup_ok
+from helpers import NOTES, ODD_TEXT, SHARED_DATA, sets, sup_ok
 
 
 @pytest.fixture(scope="session")
@@ -138,4 +138,25 @@ def releases_dir(session_dir, char_bundle, bpe_bundle) -> Path:
     for bundle in (char_bundle, bpe_bundle):
         shutil.copytree(bundle, out / bundle.name)
     write_registry(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def released(session_dir, char_run) -> Path:
+    """Two real releases of ``char_run`` through `sup release`: ``tiny-1`` (fp32, card
+    notes) and ``tiny-2`` (int8, --text with unseen characters, last checkpoint).
+    Read-only: copy it before changing anything."""
+    out = session_dir / "released"
+    notes = session_dir / "release-notes.md"
+    notes.write_text(NOTES, encoding="utf-8")
+    odd = session_dir / "odd.txt"
+    odd.write_text(ODD_TEXT, encoding="utf-8")
+    sup_ok(
+        "release", char_run, "--id", "tiny-1", "--releases", out,
+        "--demo-prompt", "you never", "--card-notes", notes,
+    )  # fmt: skip
+    sup_ok(
+        "release", char_run, "--id", "tiny-2", "--releases", out,
+        "--int8", "--text", odd, "--checkpoint", "last",
+    )  # fmt: skip
     return out

@@ -36,6 +36,11 @@ TINY = {
 }
 BLOCK = TINY["block_size"]
 
+# Card notes and a held-out text for the `released` fixture (conftest.py); the text has
+# characters the char model has never seen (they are charged, not dropped).
+NOTES = "Trained for the sup test suite.\n\nSee [the other release](../tiny-2/MODEL_CARD.md).\n"
+ODD_TEXT = "You never did the Kenosha Kid? Naïve — 🎉\nDid you never?\n"
+
 
 def sets(**overrides) -> list[str]:
     """``--set key=value`` flags for TINY updated with ``overrides``."""

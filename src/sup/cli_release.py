@@ -1,5 +1,5 @@
-"""CLI commands that turn runs into things people can play: export (and, below it,
-release and check). Registered by sup/cli.py; printing happens here only."""
+"""CLI commands that turn runs into things people can play: export, release and check.
+Registered by sup/cli.py; printing happens here only."""
 
 from __future__ import annotations
 
@@ -64,6 +64,93 @@ def describe_bundle(manifest: dict, where) -> str:
     return "\n".join(lines)
 
 
+def cmd_release(args) -> int:
+    from sup.release import release
+
+    result = release(
+        Path(args.run),
+        args.id,
+        Path(args.releases),
+        checkpoint=args.checkpoint,
+        int8=args.int8,
+        text=Path(args.text) if args.text else None,
+        data_dir=Path(args.data) if args.data else None,
+        demo_prompt=args.demo_prompt,
+        card_notes=Path(args.card_notes) if args.card_notes else None,
+        force=args.force,
+    )
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    manifest = result["manifest"]
+    m, t = manifest["metrics"], manifest["training"]
+    lineage = result["id"].rsplit("-", 1)[0]
+    print(describe_bundle(manifest, result["path"]), file=sys.stderr)
+    print(
+        f"  held-out {m['text']}: {m['bits_per_char']:.4f} bits/char, "
+        f"{m['bits_per_byte']:.4f} bits/byte, token loss {m['token_loss']:.4f} over "
+        f"{m['chars']:,} chars ({m['oov_chars']} out of vocabulary), checkpoint "
+        f"{t['checkpoint']} @ step {t['step']}\n"
+        f"  card {result['card']}; registry {result['registry']}: "
+        f"{len(result['models'])} model{'s' if len(result['models']) != 1 else ''}, "
+        f"{lineage} -> {result['lineage_resolves_to']}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_check(args) -> int:
+    from dataclasses import asdict
+
+    from sup.check import check
+
+    releases = Path(args.releases)
+    if args.write_registry:
+        from sup.registry import REGISTRY_FILE, write_registry
+
+        if not releases.is_dir():
+            raise UsageError(f"{releases} is not a directory: nothing to write a registry for")
+        registry = write_registry(releases)
+        print(
+            f"wrote {releases / REGISTRY_FILE} ({len(registry['models'])} models)",
+            file=sys.stderr,
+        )
+    report = check(releases, args.docs)
+    if args.json:
+        print(json.dumps({**asdict(report), "ok": report.ok}))
+        return 0 if report.ok else 1
+    if not report.ok:
+        for problem in report.problems:
+            print(problem, file=sys.stderr)
+        for hint in report.hints:
+            print(f"hint: {hint}", file=sys.stderr)
+        n = len(report.problems)
+        print(f"sup: error: {n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
+        return 1
+    print(describe_check(report))
+    return 0
+
+
+def describe_check(report) -> str:
+    if report.bundles:
+        n = len(report.bundles)
+        what = (
+            f"{n} release{'s' if n != 1 else ''} in {report.releases} "
+            f"({', '.join(report.bundles)}): {report.files} files verified "
+            f"({report.bytes / 1e6:.2f} MB), graphs run at their block size, cards agree, "
+            f"registry {report.registry}"
+        )
+    else:
+        what = f"no releases in {report.releases} " + (
+            "(no registry.json)" if report.registry == "absent" else "(registry up to date)"
+        )
+    links, docs = report.links, report.documents
+    return (
+        f"ok: {what}; {links} relative link{'s' if links != 1 else ''} in {docs} Markdown "
+        f"file{'s' if docs != 1 else ''} {'resolves' if links == 1 else 'resolve'}"
+    )
+
+
 def add_commands(sub) -> None:
     x = sub.add_parser("export", help="export a run as a parity-checked ONNX bundle")
     x.add_argument("run", help="run directory")
@@ -81,3 +168,34 @@ def add_commands(sub) -> None:
     x.add_argument("--force", action="store_true", help="replace --out if it is a bundle")
     x.add_argument("--json", action="store_true", help="print the manifest as JSON")
     x.set_defaults(func=cmd_export)
+
+    r = sub.add_parser("release", help="evaluate, export and card a run into releases/NAME-N")
+    r.add_argument("run", help="run directory")
+    r.add_argument("--id", required=True, help="release id NAME-N, e.g. kenosha-1")
+    r.add_argument("--releases", default="releases", help="releases directory (default releases)")
+    r.add_argument("--checkpoint", default="best", help="best | last")
+    r.add_argument("--int8", action="store_true", help="dynamic int8 quantization (checked)")
+    r.add_argument("--text", help="held-out UTF-8 text to score (default: the data's val.txt)")
+    r.add_argument("--data", help="prepared data directory (default: the run's)")
+    r.add_argument("--demo-prompt", default="", help="prompt players suggest")
+    r.add_argument("--card-notes", metavar="FILE.md", help="Markdown for the card's Notes")
+    r.add_argument("--force", action="store_true", help="replace an existing release of this id")
+    r.add_argument("--json", action="store_true", help="print the result as JSON")
+    r.set_defaults(func=cmd_release)
+
+    c = sub.add_parser("check", help="verify releases, registry, cards and Markdown links")
+    c.add_argument("--releases", default="releases", help="releases directory (default releases)")
+    c.add_argument(
+        "--docs",
+        nargs="*",
+        metavar="FILE.md",
+        help="Markdown files to link-check (default: README.md and docs/*.md here); "
+        "model cards are always checked",
+    )
+    c.add_argument(
+        "--write-registry",
+        action="store_true",
+        help="first regenerate registry.json from the manifests",
+    )
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
+    c.set_defaults(func=cmd_check)

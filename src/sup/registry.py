@@ -84,10 +84,10 @@ REGISTRY_SCHEMA = {
 def split_id(release_id: str) -> tuple[str, int]:
     """``kenosha-2`` -> (``kenosha``, 2); a bad id is a usage error."""
     m = RELEASE_ID.match(release_id)
-    if not m:
+    if not m or int(m["n"]) < 1 or len(release_id) > 100:
         raise UsageError(
             f"bad release id {release_id!r}: use NAME-N with a lowercase name and a "
-            "version number, e.g. kenosha-1"
+            "version number from 1, e.g. kenosha-1"
         )
     return m["lineage"], int(m["n"])
 
@@ -148,13 +148,69 @@ def write_registry(releases_dir: Path) -> dict:
 
 
 def validate_registry(registry: dict, where: str) -> None:
+    errors = schema_errors(registry)
+    if errors:
+        raise SupError(f"{where}: invalid registry {errors[0]}")
+
+
+def schema_errors(registry) -> list[str]:
+    """Every way ``registry`` breaks REGISTRY_SCHEMA, as "at PATH: why" (empty: valid)."""
     import jsonschema
 
-    try:
-        jsonschema.validate(registry, REGISTRY_SCHEMA)
-    except jsonschema.ValidationError as e:
-        at = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-        raise SupError(f"{where}: invalid registry at {at}: {e.message}") from None
+    validator = jsonschema.Draft202012Validator(REGISTRY_SCHEMA)
+    errors = sorted(validator.iter_errors(registry), key=lambda e: list(map(str, e.path)))
+    return [f"at {'/'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors]
+
+
+def registry_differences(found: dict, expected: dict, limit: int = 5) -> list[str]:
+    """How a registry read from disk differs from the one the manifests generate.
+
+    Entries are matched by id; each difference names the entry and the field
+    (``kenosha-1: metrics.bits_per_char is 0.5 in the registry, 0.6035 in the
+    manifest``), at most ``limit`` fields per entry. ``generated_by`` is not compared:
+    a registry written by an older sup is still correct if every entry is.
+    """
+    have = {e.get("id"): e for e in found.get("models", []) if isinstance(e, dict)}
+    want = {e["id"]: e for e in expected["models"]}
+    out = []
+    for key in ("format", "version"):
+        if found.get(key) != expected[key]:
+            out.append(f"{key} is {found.get(key)!r}, expected {expected[key]!r}")
+    for rid in want.keys() - have.keys():
+        out.append(f"{rid}: released (manifest found) but missing from the registry")
+    for rid in have.keys() - want.keys():
+        out.append(f"{rid}: listed in the registry but no bundle {rid}/ has that id")
+    for rid in sorted(want.keys() & have.keys()):
+        diffs = list(_field_differences(have[rid], want[rid], ""))
+        out += [f"{rid}: {d}" for d in diffs[:limit]]
+        if len(diffs) > limit:
+            out.append(f"{rid}: ... and {len(diffs) - limit} more differences")
+    order = [e.get("id") for e in found.get("models", []) if isinstance(e, dict)]
+    if not out and order != [e["id"] for e in expected["models"]]:
+        out.append("models are not in the generated order (by lineage, newest first)")
+    return out
+
+
+def _field_differences(have, want, path: str):
+    if isinstance(want, dict) and isinstance(have, dict):
+        for key in sorted(want.keys() | have.keys()):
+            sub = f"{path}.{key}" if path else key
+            if key not in have:
+                yield f"{sub} is missing (generated: {_short(want[key])})"
+            elif key not in want:
+                yield f"{sub} is not a generated field"
+            else:
+                yield from _field_differences(have[key], want[key], sub)
+    elif isinstance(want, list) and isinstance(have, list) and len(want) == len(have):
+        for i, (h, w) in enumerate(zip(have, want, strict=True)):
+            yield from _field_differences(h, w, f"{path}[{i}]")
+    elif have != want or type(have) is not type(want):
+        yield f"{path} is {_short(have)} in the registry, {_short(want)} in the manifest"
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_registry(text: str, where: str) -> dict:

@@ -24,7 +24,8 @@ TRAIN_TEXT = (
 
 # Runs of U+0085 (White_Space) and U+FEFF (not White_Space): a BPE trained on them
 # tells the GPT-2 pattern's \s apart from JavaScript's \s, which swaps the two.
-WHITESPACE_TEXT = "word \x85\x85 word\ufeff\ufeff next \ufeff word\x85 more  \x85\x85\x85  end\n" * 50
+WHITESPACE_LINE = "word \x85\x85 word\ufeff\ufeff next \ufeff word\x85 more  \x85\x85\x85  end"
+WHITESPACE_TEXT = (WHITESPACE_LINE + "\n") * 50
 
 CASES = [
     "",
@@ -42,7 +43,7 @@ CASES = [
     "<|endoftext|> literal special token text",
     "punctuation!!! ... ??? ;;; ---",
     "Zebra XYZ ~ ` ^ unknown chars for char: Ωλ",
-    "word \x85\x85 word\ufeff\ufeff next \ufeff word\x85 more  \x85\x85\x85  end",
+    WHITESPACE_LINE,
     "a\ufeff\ufeff b",
     "z \x85\x85 y",
 ]
