@@ -1,0 +1,649 @@
+"""`sup serve`: the OpenAI-compatible API answers exactly what the Python player
+generates (whole, streamed, cut at stop strings, seeded, chat), refuses every bad
+input with OpenAI's error shape, never serves a file outside its directories, handles
+many requests at once, and starts, fails and stops like every other command.
+
+One real server (`sup serve` in a subprocess) serves the module's API tests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from helpers import SUB_ENV, assert_cli_error, run_sup_many, sets, sup_cmd, sup_ok
+from sup.chat import render
+from sup.registry import write_registry
+from sup.runtime import OnnxLM
+from sup.sampling import Utf8Stream
+from sup.serve import StopCutter
+
+pytestmark = pytest.mark.slow
+
+CAP = 200  # the module server's --max-tokens-cap
+SECRET = "the file outside the served directories"
+CHAT_TEMPLATE = {
+    "system": "{content}\n",
+    "user": "User: {content}\n",
+    "assistant": "Bot: {content}\n",
+    "generation_prefix": "Bot: ",
+    "stop": ["\n"],
+}
+CHAT_PAIRS = [
+    ("hi", "hello"),
+    ("how are you?", "fine, thanks"),
+    ("what is your name?", "i am sup"),
+    ("bye", "see you"),
+]
+
+
+# --- the server and how to talk to it ------------------------------------------------
+
+
+class Response:
+    def __init__(self, status: int, headers, body: bytes):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Server:
+    """A running `sup serve` subprocess and a minimal HTTP client for it."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, ready_line: str, stderr: Path):
+        self.proc, self.port, self.ready_line, self.stderr = proc, port, ready_line, stderr
+
+    def request(self, method: str, path: str, body=None, headers=None) -> Response:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return Response(response.status, response.headers, response.read())
+        finally:
+            conn.close()
+
+    def post(self, path: str, obj) -> Response:
+        body = json.dumps(obj).encode()
+        return self.request("POST", path, body, {"Content-Type": "application/json"})
+
+    def stream(self, path: str, obj: dict) -> list[dict]:
+        """The chunks of a streamed reply, checking the SSE framing and the final [DONE]."""
+        reply = self.post(path, {**obj, "stream": True})
+        assert reply.status == 200, reply.body
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        events = reply.body.decode("utf-8").split("\n\n")
+        assert events[-2:] == ["data: [DONE]", ""], events[-3:]
+        assert all(e.startswith("data: ") for e in events[:-1])
+        return [json.loads(e.removeprefix("data: ")) for e in events[:-2]]
+
+
+def start_server(cwd: Path, *args) -> Server:
+    """`sup serve --port 0 ARGS` run in ``cwd``, once it has printed its ready line."""
+    log = cwd / f"serve-{time.monotonic_ns()}.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            sup_cmd("serve", "--port", 0, *args),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=SUB_ENV,
+            cwd=cwd,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        for line in log.read_text().splitlines():
+            if line.startswith("sup serve: http://"):
+                port = int(line.split("http://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+                return Server(proc, port, line, log)
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"sup serve did not start:\n{log.read_text()}")
+
+
+def stop_server(server: Server, sig=signal.SIGTERM) -> tuple[int, str]:
+    server.proc.send_signal(sig)
+    try:
+        code = server.proc.wait(timeout=30)
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+    return code, server.stderr.read_text()
+
+
+def make_chat_bundle(work: Path) -> Path:
+    """A genuinely tiny chat model made through the CLI: data, training, export --chat."""
+    rng = random.Random(0)
+    turns = (rng.choice(CHAT_PAIRS) for _ in range(400))
+    (work / "chat.txt").write_text("".join(f"User: {u}\nBot: {b}\n" for u, b in turns))
+    (work / "template.json").write_text(json.dumps(CHAT_TEMPLATE))
+    sup_ok("prepare", work / "chat.txt", "--tokenizer", "char", "--out", work / "data")
+    sup_ok(
+        "train", "--data", work / "data", "--out", work / "run", "--quiet",
+        *sets(max_iters=150, eval_interval=50),
+    )  # fmt: skip
+    bundle = work / "tiny-chat-1"
+    sup_ok("export", work / "run", "--out", bundle, "--id", "tiny-chat-1",
+           "--chat", work / "template.json")  # fmt: skip
+    return bundle
+
+
+@pytest.fixture(scope="session")
+def chat_bundle_job(tmp_path_factory) -> Future:
+    """The chat bundle, built in a background thread from the moment the module's first
+    test asks for the server. Session scope makes pytest start it before `releases_dir`,
+    whose bundles are built meanwhile: both are mostly subprocesses exporting models,
+    the bulk of this module's time."""
+    pool = ThreadPoolExecutor(1)
+    job = pool.submit(make_chat_bundle, tmp_path_factory.mktemp("chat"))
+    pool.shutdown(wait=False)
+    return job
+
+
+def clone_release(releases: Path, source: str, new_id: str) -> Path:
+    """A copy of a release under another id (the manifest says which)."""
+    bundle = releases / new_id
+    shutil.copytree(releases / source, bundle)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    (bundle / "manifest.json").write_text(json.dumps({**manifest, "id": new_id}))
+    return bundle
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, chat_bundle_job, releases_dir) -> Path:
+    """releases/ (both conftest bundles, a chat model and a damaged bundle), web/, and
+    a secret file beside them with symlinks to it from inside both served directories."""
+    root = tmp_path_factory.mktemp("site")
+    releases = root / "releases"
+    shutil.copytree(releases_dir, releases)
+    shutil.copytree(chat_bundle_job.result(), releases / "tiny-chat-1")
+    broken = clone_release(releases, "tiny-char-1", "tiny-broken-1")
+    write_registry(releases)
+    with open(broken / "model.kv.onnx", "ab") as f:  # after the registry: a damaged file
+        f.write(b"\0")
+    (root / "secret.txt").write_text(SECRET)
+    (root / "web").mkdir()
+    (root / "web" / "index.html").write_text("<!doctype html><p>the player page</p>\n")
+    for served in (releases, root / "web"):
+        (served / "leak.txt").symlink_to(root / "secret.txt")
+        (served / "outside").symlink_to(root, target_is_directory=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    server = start_server(
+        site, "--releases", site / "releases", "--web", site / "web",
+        "--threads", 1, "--max-tokens-cap", CAP,
+    )  # fmt: skip
+    yield server
+    code, stderr = stop_server(server)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr, stderr
+
+
+@pytest.fixture(scope="module")
+def players(site) -> dict[str, OnnxLM]:
+    releases = site / "releases"
+    names = ("tiny-char-1", "tiny-bpe-1", "tiny-chat-1")
+    return {name: OnnxLM(releases / name, threads=1) for name in names}
+
+
+def player_text(lm: OnnxLM, prompt: str, max_tokens: int, *, temperature=0.0, seed=0, stop=()):
+    """What the API must answer: the Python player's continuation, cut before the first
+    stop string; and the finish reason."""
+    context, _ = lm.context(prompt)
+    utf8, text, ended = Utf8Stream(), "", False
+    for token in lm.generate(context, max_tokens, temperature=temperature, seed=seed):
+        if token in lm.generation["stop_ids"]:
+            ended = True
+            break
+        text += utf8.push(lm.tokenizer.token_bytes(token))
+    text += utf8.flush()
+    cuts = [i for s in stop if (i := text.find(s)) >= 0]
+    if cuts:
+        return text[: min(cuts)], "stop"
+    return text, "stop" if ended else "length"
+
+
+def assert_error(reply: Response, status: int, param: str | None = None) -> dict:
+    assert reply.status == status, reply.body
+    error = reply.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["type"] == ("invalid_request_error" if status < 500 else "server_error")
+    assert error["message"] and "Traceback" not in error["message"]
+    assert error["param"] == param
+    return error
+
+
+# --- models and completions ----------------------------------------------------------
+
+
+def test_models_lists_every_release(server):
+    listing = server.request("GET", "/v1/models").json()
+    assert listing["object"] == "list"
+    models = {m["id"]: m for m in listing["data"]}
+    assert set(models) == {"tiny-char-1", "tiny-bpe-1", "tiny-chat-1", "tiny-broken-1"}
+    assert all(m["object"] == "model" and isinstance(m["created"], int) for m in models.values())
+    assert [m["chat"] for m in models.values()].count(True) == 1 and models["tiny-chat-1"]["chat"]
+    assert server.request("GET", "/v1/models/tiny-bpe").json()["id"] == "tiny-bpe-1"
+    assert_error(server.request("GET", "/v1/models/nope"), 404, "name")
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "prompt"),
+    [
+        ("tiny-char-1", "tiny-char-1", "you never"),
+        ("tiny-char", "tiny-char-1", ""),  # a lineage name; no prompt: a new document
+        ("tiny-bpe-1", "tiny-bpe-1", "Naïve café 🎉, you"),
+    ],
+)
+def test_greedy_completion_is_the_python_players_text(server, players, name, model, prompt):
+    reply = server.post(
+        "/v1/completions", {"model": name, "prompt": prompt, "max_tokens": 40, "temperature": 0}
+    )
+    assert reply.status == 200, reply.body
+    body = reply.json()
+    lm = players[model]
+    assert body["object"] == "text_completion" and body["model"] == lm.id
+    assert body["id"].startswith("cmpl-") and isinstance(body["created"], int)
+    (choice,) = body["choices"]
+    assert (choice["text"], choice["finish_reason"]) == player_text(lm, prompt, 40)
+    usage = body["usage"]
+    assert usage["prompt_tokens"] == len(lm.context(prompt)[0])
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    if choice["finish_reason"] == "length":
+        assert usage["completion_tokens"] == 40
+
+
+@pytest.mark.parametrize("model", ["tiny-char-1", "tiny-bpe-1"])
+def test_streamed_chunks_join_to_the_whole_reply(server, players, model):
+    request = {"model": model, "prompt": "you never", "max_tokens": 40, "temperature": 0}
+    whole = server.post("/v1/completions", request).json()
+    chunks = server.stream(
+        "/v1/completions", {**request, "stream_options": {"include_usage": True}}
+    )
+    *pieces, last, usage = chunks
+    assert len({c["id"] for c in chunks}) == 1 and chunks[0]["id"].startswith("cmpl-")
+    assert all(c["object"] == "text_completion" and c["model"] == model for c in chunks)
+    assert all(c["choices"][0]["finish_reason"] is None for c in pieces)
+    text = "".join(c["choices"][0]["text"] for c in pieces)
+    assert text == whole["choices"][0]["text"] == player_text(players[model], "you never", 40)[0]
+    assert last["choices"][0]["finish_reason"] == whole["choices"][0]["finish_reason"]
+    assert usage["choices"] == [] and usage["usage"] == whole["usage"]
+
+
+def test_stop_strings_cut_the_text_whole_and_streamed(server, players):
+    lm = players["tiny-char-1"]
+    full, _ = player_text(lm, "you never", 60)
+    assert len(full) >= 10, full
+    stop = full[8:10]  # two characters: two tokens of the char model
+    expected = full[: full.find(stop)]
+    request = {"model": "tiny-char-1", "prompt": "you never", "max_tokens": 60,
+               "temperature": 0, "stop": ["never appears", stop]}  # fmt: skip
+    (choice,) = server.post("/v1/completions", request).json()["choices"]
+    assert (choice["text"], choice["finish_reason"]) == (expected, "stop")
+    chunks = server.stream("/v1/completions", {**request, "stop": stop})
+    assert "".join(c["choices"][0]["text"] for c in chunks) == expected
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_seeds_reproduce_the_python_players_samples(server, players):
+    def sample(seed: int) -> str:
+        request = {"model": "tiny-bpe-1", "prompt": "you", "max_tokens": 60,
+                   "temperature": 1.0, "seed": seed}  # fmt: skip
+        return server.post("/v1/completions", request).json()["choices"][0]["text"]
+
+    first = sample(7)
+    assert sample(7) == first
+    assert first == player_text(players["tiny-bpe-1"], "you", 60, temperature=1.0, seed=7)[0]
+    assert sample(8) != first
+
+
+def test_options_openai_clients_send_at_their_defaults_are_accepted(server):
+    request = {"model": "tiny-char-1", "prompt": ["you"], "max_tokens": 5, "n": 1,
+               "frequency_penalty": 0, "presence_penalty": 0.0, "logprobs": None,
+               "echo": False, "best_of": 1, "logit_bias": {}, "user": "me", "suffix": None,
+               "top_p": 1, "top_k": 3, "stream": False}  # fmt: skip
+    reply = server.post("/v1/completions", request)
+    assert reply.status == 200, reply.body
+    assert reply.json()["usage"]["completion_tokens"] <= 5
+
+
+def test_sixteen_concurrent_requests_all_get_their_own_answer(server, players):
+    """20 requests at once, streamed and whole, over both models and several prompts:
+    each answer equals the player's text for its own prompt."""
+    prompts = ["you", "never", "did the", "Kid", "you never did"]
+    kinds = [("tiny-char-1", True), ("tiny-bpe-1", True), ("tiny-char-1", False),
+             ("tiny-bpe-1", False)]  # fmt: skip
+    jobs = [(*kinds[i % 4], prompts[i % 5]) for i in range(20)]  # 20 different requests
+    start = threading.Barrier(len(jobs))
+
+    def run(job) -> str:
+        model, stream, prompt = job
+        request = {"model": model, "prompt": prompt, "max_tokens": 30, "temperature": 0}
+        start.wait()
+        if stream:
+            chunks = server.stream("/v1/completions", request)
+            return "".join(c["choices"][0]["text"] for c in chunks)
+        reply = server.post("/v1/completions", request)
+        assert reply.status == 200, reply.body
+        return reply.json()["choices"][0]["text"]
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        texts = list(pool.map(run, jobs))
+    for (model, _, prompt), text in zip(jobs, texts, strict=True):
+        assert text == player_text(players[model], prompt, 30)[0], (model, prompt)
+
+
+# --- chat ------------------------------------------------------------------------------
+
+
+def test_chat_completion_is_the_rendered_prompts_continuation(server, players):
+    messages = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
+    expected = player_text(
+        players["tiny-chat-1"], render(CHAT_TEMPLATE, messages), 40, stop=CHAT_TEMPLATE["stop"]
+    )
+    request = {"model": "tiny-chat", "messages": messages, "max_tokens": 40, "temperature": 0}
+    body = server.post("/v1/chat/completions", request).json()
+    assert body["object"] == "chat.completion" and body["model"] == "tiny-chat-1"
+    assert body["id"].startswith("chatcmpl-")
+    (choice,) = body["choices"]
+    assert choice["message"]["role"] == "assistant"
+    assert (choice["message"]["content"], choice["finish_reason"]) == expected
+
+    first, *pieces, last = server.stream("/v1/chat/completions", request)
+    assert all(c["object"] == "chat.completion.chunk" for c in (first, *pieces, last))
+    assert first["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert "".join(c["choices"][0]["delta"]["content"] for c in pieces) == expected[0]
+    assert last["choices"][0] == {
+        "index": 0, "delta": {}, "logprobs": None, "finish_reason": expected[1],
+    }  # fmt: skip
+
+
+def test_chat_accepts_openai_message_forms(server):
+    """Text parts, `developer` for `system`, null fields and max_completion_tokens."""
+    plain = [{"role": "system", "content": "x"}, {"role": "user", "content": "bye"}]
+    parts = [{"type": "text", "text": "b"}, {"type": "text", "text": "ye"}]
+    forms = [
+        {"role": "developer", "content": [{"type": "text", "text": "x"}], "name": None},
+        {"role": "user", "content": parts},
+    ]
+    request = {"model": "tiny-chat-1", "temperature": 0}
+    first = server.post("/v1/chat/completions", {**request, "messages": plain, "max_tokens": 20})
+    other = {**request, "messages": forms, "max_completion_tokens": 20}
+    again = server.post("/v1/chat/completions", other)
+    assert first.json()["choices"] == again.json()["choices"]
+
+
+# --- refusals ------------------------------------------------------------------------
+
+OK = {"model": "tiny-char-1", "prompt": "you"}
+CHAT_OK = {"model": "tiny-chat-1", "messages": [{"role": "user", "content": "hi"}]}
+BAD_COMPLETIONS = [
+    ({}, 400, "model"),
+    ({"model": 5}, 400, "model"),
+    ({"model": "nope"}, 404, "model"),
+    ({**OK, "temperature": -0.1}, 400, "temperature"),
+    ({**OK, "temperature": 2.5}, 400, "temperature"),
+    ({**OK, "temperature": "hot"}, 400, "temperature"),
+    ({**OK, "temperature": True}, 400, "temperature"),
+    ({**OK, "top_p": 0}, 400, "top_p"),
+    ({**OK, "top_p": 1.5}, 400, "top_p"),
+    ({**OK, "top_k": 0}, 400, "top_k"),
+    ({**OK, "top_k": 2.5}, 400, "top_k"),
+    ({**OK, "max_tokens": 0}, 400, "max_tokens"),
+    ({**OK, "max_tokens": CAP + 1}, 400, "max_tokens"),
+    ({**OK, "max_tokens": "5"}, 400, "max_tokens"),
+    ({**OK, "max_tokens": 10**30}, 400, "max_tokens"),
+    ({**OK, "n": 2}, 400, "n"),
+    ({**OK, "seed": -1}, 400, "seed"),
+    ({**OK, "seed": 1.5}, 400, "seed"),
+    ({**OK, "stop": ["a", "b", "c", "d", "e"]}, 400, "stop"),
+    ({**OK, "stop": [1]}, 400, "stop"),
+    ({**OK, "stop": ""}, 400, "stop"),
+    ({**OK, "stream": "yes"}, 400, "stream"),
+    ({**OK, "stream_options": {"include_usage": True}}, 400, "stream_options"),
+    ({**OK, "prompt": ["a", "b"]}, 400, "prompt"),
+    ({**OK, "prompt": 7}, 400, "prompt"),
+    ({**OK, "frequency_penalty": 0.5}, 400, "frequency_penalty"),
+    ({**OK, "tools": []}, 400, "tools"),
+    ({**OK, "messages": []}, 400, "messages"),
+]
+BAD_CHATS = [
+    ({**CHAT_OK, "model": "tiny-char-1"}, 400, "model"),
+    ({**CHAT_OK, "messages": []}, 400, "messages"),
+    ({**CHAT_OK, "messages": "hi"}, 400, "messages"),
+    ({**CHAT_OK, "messages": [{"role": "tool", "content": "x"}]}, 400, "messages[0].role"),
+    ({**CHAT_OK, "messages": [{"role": "user", "content": 5}]}, 400, "messages[0].content"),
+    ({**CHAT_OK, "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+     400, "messages[0].content"),
+    ({**CHAT_OK, "messages": [{"role": "user", "content": "x", "tool_calls": [{}]}]},
+     400, "messages[0].tool_calls"),
+    ({**CHAT_OK, "prompt": "hi"}, 400, "prompt"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "status", "param"), BAD_COMPLETIONS)
+def test_bad_completion_requests_are_refused(server, body, status, param):
+    assert_error(server.post("/v1/completions", body), status, param)
+
+
+@pytest.mark.parametrize(("body", "status", "param"), BAD_CHATS)
+def test_bad_chat_requests_are_refused(server, body, status, param):
+    assert_error(server.post("/v1/chat/completions", body), status, param)
+
+
+@pytest.mark.parametrize(
+    ("raw", "param"),
+    [
+        (b"{not json", None),
+        (b"[1, 2]", None),
+        (b'{"model": "tiny-char-1", "temperature": NaN}', None),
+        (b"[" * 40000, None),  # deeper than the parser's recursion limit
+        (b'{"model": "tiny-char-1", "prompt": "\xff\xfe"}', None),  # not UTF-8
+        (b'{"model": "tiny-char-1", "prompt": "\\ud800"}', "prompt"),  # a lone surrogate
+        (b"", None),
+    ],
+)
+def test_malformed_bodies_are_refused(server, raw, param):
+    reply = server.request("POST", "/v1/completions", raw, {"Content-Type": "application/json"})
+    assert_error(reply, 400, param)
+
+
+def test_oversized_bodies_are_refused_before_parsing(server):
+    big = json.dumps({**OK, "prompt": "you " * 20000}).encode()  # 80 kB > 64 KiB
+    assert_error(server.request("POST", "/v1/completions", big), 413)
+
+    # A declared length over the limit is refused before any of the body is sent.
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.putrequest("POST", "/v1/completions")
+        conn.putheader("Content-Length", str(10**9))
+        conn.endheaders()
+        assert_error(Response(*_read(conn)), 413)
+    finally:
+        conn.close()
+
+    chunks = [big[i : i + 8192] for i in range(0, len(big), 8192)]
+    assert_error(_post_chunked(server, chunks), 413)
+    small = json.dumps({**OK, "max_tokens": 3}).encode()
+    assert _post_chunked(server, [small[:10], small[10:]]).status == 200
+
+
+def _read(conn: http.client.HTTPConnection):
+    response = conn.getresponse()
+    return response.status, response.headers, response.read()
+
+
+def _post_chunked(server: Server, chunks: list[bytes]) -> Response:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("POST", "/v1/completions", body=iter(chunks), encode_chunked=True)
+        return Response(*_read(conn))
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/v1/completions"), ("PUT", "/v1/chat/completions"), ("DELETE", "/v1/models")],
+)
+def test_wrong_methods_get_405(server, method, path):
+    error = assert_error(server.request(method, path), 405)
+    assert error["code"] == "method_not_allowed"
+
+
+def test_unknown_api_paths_get_an_openai_404(server):
+    assert_error(server.request("GET", "/v1/engines"), 404)
+
+
+def test_a_damaged_bundle_is_a_server_error_not_a_crash(server):
+    """Bundles are verified when loaded: a changed file is refused, with a 500 that
+    says so, and the server carries on."""
+    reply = server.post("/v1/completions", {"model": "tiny-broken-1", "max_tokens": 3})
+    assert "failed verification" in assert_error(reply, 500)["message"]
+    assert server.post("/v1/completions", {**OK, "max_tokens": 3}).status == 200
+
+
+# --- static files --------------------------------------------------------------------
+
+
+def test_serves_the_page_the_registry_and_bundle_files(server, site):
+    assert b"the player page" in server.request("GET", "/").body
+    registry = server.request("GET", "/releases/registry.json")
+    assert registry.status == 200
+    assert {m["id"] for m in registry.json()["models"]} >= {"tiny-char-1", "tiny-chat-1"}
+    manifest = site / "releases" / "tiny-bpe-1" / "manifest.json"
+    assert server.request("GET", "/releases/tiny-bpe-1/manifest.json").body == manifest.read_bytes()
+    assert server.request("POST", "/releases/registry.json").status == 405
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/releases/../secret.txt",
+        "/releases/%2e%2e/secret.txt",
+        "/releases/..%2fsecret.txt",
+        "/releases/%2e%2e%2fsecret.txt",
+        "/releases/%2e%2e%5csecret.txt",
+        "/releases/tiny-char-1/../../secret.txt",
+        "/releases/leak.txt",  # a symlink to the secret
+        "/releases/outside/secret.txt",  # a symlink to the directory above
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/leak.txt",
+        "/outside/secret.txt",
+        "/releases/%00",
+        "/releases/{secret}",  # absolute paths, plain and with encoded slashes
+        "/releases/{quoted_secret}",
+        "/{quoted_secret}",
+    ],
+)
+def test_no_path_escapes_the_served_directories(server, site, path):
+    secret = site / "secret.txt"
+    path = path.format(secret=secret, quoted_secret=quote(str(secret), safe=""))
+    reply = server.request("GET", path)
+    assert reply.status in (400, 404), (path, reply.status)
+    assert SECRET.encode() not in reply.body
+
+
+def test_other_host_names_are_refused(server):
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 gets nothing."""
+    assert server.request("GET", "/v1/models", headers={"Host": "evil.example"}).status == 400
+    assert server.request("GET", "/", headers={"Host": f"localhost:{server.port}"}).status == 200
+
+
+# --- the command line ----------------------------------------------------------------
+
+
+def test_bad_starts_are_one_line_errors(tmp_path, releases_dir):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    (tmp_path / "empty").mkdir()
+    try:
+        procs = run_sup_many(
+            ["serve", "--releases", releases_dir, "--port", 70000],
+            ["serve", "--releases", releases_dir, "--max-tokens-cap", 0],
+            ["serve", "--releases", releases_dir, "--bogus"],
+            ["serve", "--releases", tmp_path / "missing"],
+            ["serve", "--releases", tmp_path / "empty"],
+            ["serve", "--releases", releases_dir, "--port", busy.getsockname()[1]],
+            timeout=60,
+        )
+    finally:
+        busy.close()
+    codes = [2, 2, 2, 1, 1, 1]
+    lines = [assert_cli_error(proc, code) for proc, code in zip(procs, codes, strict=True)]
+    assert "registry.json" in lines[4]
+    assert "cannot listen" in lines[5]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signals_stop_the_server_cleanly(tmp_path, releases_dir, sig):
+    """Ctrl-C and SIGTERM exit 0 with no traceback. Along the way: a missing page
+    directory is a note at /, and binding beyond loopback prints a warning."""
+    host = "0.0.0.0" if sig == signal.SIGINT else "127.0.0.1"
+    server = start_server(
+        tmp_path, "--releases", releases_dir, "--web", tmp_path / "no-web", "--host", host
+    )
+    assert f"http://{host}:{server.port}/v1 (OpenAI API" in server.ready_line
+    page = server.request("GET", "/")
+    assert page.status == 200 and b"player page is missing" in page.body
+    assert server.request("GET", "/v1/models").status == 200
+    code, stderr = stop_server(server, sig)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr, stderr
+    warned = any(line.startswith("sup: warning:") for line in stderr.splitlines())
+    assert warned == (host == "0.0.0.0"), stderr
+
+
+def test_new_releases_are_served_without_a_restart(tmp_path, releases_dir):
+    releases = tmp_path / "releases"
+    shutil.copytree(releases_dir, releases)
+    server = start_server(tmp_path, "--releases", releases, "--threads", 1)
+    try:
+        assert len(server.request("GET", "/v1/models").json()["data"]) == 2
+        clone_release(releases, "tiny-char-1", "tiny-char-2")
+        write_registry(releases)
+        ids = {m["id"] for m in server.request("GET", "/v1/models").json()["data"]}
+        assert ids == {"tiny-char-1", "tiny-char-2", "tiny-bpe-1"}
+        reply = server.post("/v1/completions", {"model": "tiny-char", "max_tokens": 3})
+        assert reply.json()["model"] == "tiny-char-2"
+    finally:
+        code, stderr = stop_server(server)
+    assert code == 0, stderr
+
+
+# --- stop strings across pieces ------------------------------------------------------
+
+
+def test_stop_cutter_equals_cutting_the_whole_text():
+    """Random texts split at random points, stops spanning pieces: the pieces released
+    always join to the whole text cut before its first stop string."""
+    rng = random.Random(0)
+    for _ in range(500):
+        text = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 30)))
+        stops = tuple(
+            "".join(rng.choice("ab\n") for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(0, 3))
+        )
+        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(0, 6))))
+        pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        cutter = StopCutter(stops)
+        out = "".join(cutter.push(p) for p in pieces) + cutter.push("", final=True)
+        hits = [i for s in stops if (i := text.find(s)) >= 0]
+        assert out == text[: min(hits, default=len(text))], (text, stops, pieces)
+        assert cutter.stopped == bool(hits)
