@@ -90,9 +90,7 @@ def main() -> None:
         int8 = onnx_paths(int8_dir, info, args.new_tokens, args.threads)
         rows.append(("ONNX Runtime fp32", fp32["kv"], fp32["full"], fp32["same"]))
         rows.append(("ONNX Runtime int8", int8["kv"], int8["full"], int8["same"]))
-        size = {
-            d.name: sum(f.stat().st_size for f in d.iterdir()) for d in (fp32_dir, int8_dir)
-        }
+        size = {d.name: sum(f.stat().st_size for f in d.iterdir()) for d in (fp32_dir, int8_dir)}
 
     print(f"{'player':<20}{'KV tok/s':>10}{'no-cache tok/s':>16}{'ratio':>8}  greedy same")
     for name, kv, full, same in rows:
