@@ -36,8 +36,10 @@ demo: setup
 	$(BIN)/sup data kenosha --out $(DEMO)/kenosha.txt --lines 20000 --force
 	$(BIN)/sup prepare $(DEMO)/kenosha.txt --tokenizer char --out $(DEMO)/data --force
 	$(BIN)/sup train configs/kenosha.toml --data $(DEMO)/data --out $(DEMO)/run --force
-	$(BIN)/sup eval $(DEMO)/run --text $(DEMO)/data/val.txt
 	$(BIN)/sup sample $(DEMO)/run --max-new-tokens 300 --num-samples 2 --seed 7
+	$(BIN)/sup release $(DEMO)/run --id kenosha-1 --int8 --releases $(DEMO)/releases \
+	  --demo-prompt "you never" --force
+	SUP_REGISTRY=$(DEMO)/releases $(BIN)/sup kenosha "you never" --max-new-tokens 200 --seed 7
 
 test: setup web
 	$(BIN)/python -m pytest -q; rc=$$?; \
