@@ -12,11 +12,14 @@ with Range support, records every request, and misbehaves when told to.
 from __future__ import annotations
 
 import re
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from helpers import sup_cmd
 
 
 class RegistryServer:
@@ -164,3 +167,14 @@ def main_error(monkeypatch, capsys, env: dict, args: list[str], code: int) -> st
     lines = err.strip().splitlines()
     assert got == code and len(lines) == 1 and lines[0].startswith("sup: error:"), (args, err)
     return lines[0]
+
+
+def sup(env: dict, *args, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(sup_cmd(*args), capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def ok(env: dict, *args) -> subprocess.CompletedProcess:
+    proc = sup(env, *args)
+    assert proc.returncode == 0, f"sup {' '.join(args)} exited {proc.returncode}\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc

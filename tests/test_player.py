@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import assert_cli_error, sup_cmd
-from player_support import RegistryServer, main_error, player_env, served_copy
+from player_support import RegistryServer, main_error, ok, player_env, served_copy, sup
 from sup.runtime import OnnxLM
 from sup.sampling import Utf8Stream
 
@@ -45,17 +45,6 @@ def server(served):
 def env(server, tmp_path) -> dict:
     server.reset()
     return player_env(server.registry_url, tmp_path / "cache")
-
-
-def sup(env: dict, *args, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(sup_cmd(*args), capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def ok(env: dict, *args) -> subprocess.CompletedProcess:
-    proc = sup(env, *args)
-    assert proc.returncode == 0, f"sup {' '.join(args)} exited {proc.returncode}\n{proc.stderr}"
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
 
 
 def expected_voice(bundle: Path, prompt: str, **settings) -> str:

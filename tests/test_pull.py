@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from helpers import assert_cli_error, sup_cmd
-from player_support import RegistryServer, main_error, player_env, served_copy
+from player_support import RegistryServer, main_error, ok, player_env, served_copy, sup
 from sup.fileio import sha256_bytes
 
 
@@ -29,17 +29,6 @@ def server(releases_dir, tmp_path_factory):
 def env(server, tmp_path) -> dict:
     server.reset()
     return player_env(server.registry_url, tmp_path / "cache")
-
-
-def sup(env: dict, *args, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(sup_cmd(*args), capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def ok(env: dict, *args) -> subprocess.CompletedProcess:
-    proc = sup(env, *args)
-    assert proc.returncode == 0, f"sup {' '.join(args)} exited {proc.returncode}\n{proc.stderr}"
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
 
 
 def cache_of(env: dict) -> Path:
