@@ -12,7 +12,7 @@ TORCH_INDEX ?=
 DEMO ?= runs/demo
 SHAKESPEARE ?= ../shared/data/tinyshakespeare.txt
 
-.PHONY: setup web demo test check release lint format bench clean
+.PHONY: setup web kenosha demo test check release lint format bench clean
 
 setup: $(VENV)/.installed
 
@@ -32,14 +32,18 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-demo: setup
+# The kenosha instrument: corpus, data, model, and its release in releases/ (which is
+# git-ignored: releases are built here, never committed).
+kenosha: setup
 	$(BIN)/sup data kenosha --out $(DEMO)/kenosha.txt --lines 20000 --force
 	$(BIN)/sup prepare $(DEMO)/kenosha.txt --tokenizer char --out $(DEMO)/data --force
 	$(BIN)/sup train configs/kenosha.toml --data $(DEMO)/data --out $(DEMO)/run --force
+	$(BIN)/sup release $(DEMO)/run --id kenosha-1 --int8 --demo-prompt "you never" \
+	  --card-notes configs/notes/kenosha.md --force
+
+demo: kenosha
 	$(BIN)/sup sample $(DEMO)/run --max-new-tokens 300 --num-samples 2 --seed 7
-	$(BIN)/sup release $(DEMO)/run --id kenosha-1 --int8 --releases $(DEMO)/releases \
-	  --demo-prompt "you never" --force
-	SUP_REGISTRY=$(DEMO)/releases $(BIN)/sup kenosha "you never" --max-new-tokens 200 --seed 7
+	$(BIN)/sup kenosha "you never" --max-new-tokens 200 --seed 7
 
 test: setup web
 	$(BIN)/python -m pytest -q; rc=$$?; \
@@ -50,13 +54,8 @@ test: setup web
 check: setup
 	$(BIN)/sup check
 
-# Rebuild the committed releases from scratch (a few minutes), then check them.
-release: setup
-	$(BIN)/sup data kenosha --out $(DEMO)/kenosha.txt --lines 20000 --force
-	$(BIN)/sup prepare $(DEMO)/kenosha.txt --tokenizer char --out $(DEMO)/data --force
-	$(BIN)/sup train configs/kenosha.toml --data $(DEMO)/data --out $(DEMO)/run --force
-	$(BIN)/sup release $(DEMO)/run --id kenosha-1 --int8 --demo-prompt "you never" \
-	  --card-notes configs/notes/kenosha.md --force
+# Both releases (kenosha-1, shakespeare-1) into releases/, a few minutes, then check them.
+release: kenosha
 	$(BIN)/sup prepare $(SHAKESPEARE) --tokenizer char --out runs/shakespeare/data --force
 	$(BIN)/sup train configs/shakespeare-char-cpu.toml --data runs/shakespeare/data \
 	  --out runs/shakespeare/run --force

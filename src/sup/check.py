@@ -1,6 +1,6 @@
 """``sup check``: everything a release promises, verified from the files alone.
 
-Releases are committed, copied and served; a hand edit, a truncated upload or a stale
+Releases are copied, uploaded and served; a hand edit, a truncated upload or a stale
 registry must be caught before a player meets it. The check needs no run directory and
 no torch (numpy, onnxruntime and jsonschema only), and it reports every problem it
 finds, not just the first, each as one line that names the file:
