@@ -142,9 +142,6 @@ class Bundle:
     path: Path
     manifest: dict
 
-    def file(self, name: str) -> Path:
-        return self.path / name
-
 
 def validate_manifest(manifest: dict, where: str = MANIFEST) -> None:
     import jsonschema
@@ -175,16 +172,23 @@ def write_manifest(bundle_dir: Path, manifest: dict) -> None:
 def read_manifest(bundle_dir: Path) -> dict:
     path = Path(bundle_dir) / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SupError(f"{bundle_dir} is not a sup bundle (no {MANIFEST})") from None
+    return parse_manifest(data, str(path))
+
+
+def parse_manifest(data: bytes, where: str) -> dict:
+    """A manifest's JSON, checked for what every reader relies on: format and version."""
+    try:
+        manifest = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
-        raise SupError(f"{path} is not valid JSON ({e})") from None
+        raise SupError(f"{where} is not valid JSON ({e})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
-        raise SupError(f"{path} is not a sup bundle manifest")
+        raise SupError(f"{where} is not a sup bundle manifest")
     if manifest.get("version") != BUNDLE_VERSION:
         raise SupError(
-            f"{path}: bundle version {manifest.get('version')!r} is not supported by this "
+            f"{where}: bundle version {manifest.get('version')!r} is not supported by this "
             f"sup (expects {BUNDLE_VERSION}); upgrade sup or re-export"
         )
     return manifest

@@ -30,14 +30,14 @@ says all that ``sup list`` and offline play need.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sup.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, ID_PATTERN, MANIFEST, file_problems
+from sup.bundle import ID_PATTERN, MANIFEST, file_problems
+from sup.bundle import parse_manifest as bundle_manifest
 from sup.download import child, fetch_to, read_small
 from sup.errors import SupError
 from sup.fileio import sha256_bytes, sha256_file, write_bytes_atomic
@@ -133,17 +133,7 @@ def check_files(manifest: dict, where: str) -> None:
 
 def parse_manifest(data: bytes, where: str) -> dict:
     """A manifest read for playing: the format, the version and a safe file list."""
-    try:
-        manifest = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise SupError(f"{where} is not valid JSON ({e})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
-        raise SupError(f"{where} is not a sup bundle manifest")
-    if manifest.get("version") != BUNDLE_VERSION:
-        raise SupError(
-            f"{where}: bundle version {manifest.get('version')!r} is not supported by this "
-            f"sup (expects {BUNDLE_VERSION}); upgrade sup"
-        )
+    manifest = bundle_manifest(data, where)
     check_files(manifest, where)
     return manifest
 

@@ -284,14 +284,14 @@ def build_parser() -> Parser:
     cli_release.add_commands(sub)
     cli_play.add_commands(sub)
     cli_serve.add_commands(sub)
+    p.commands = frozenset(sub.choices)  # for `sup NAME`: which first words are commands
     return p
 
 
 def with_play(argv: list[str], parser: Parser) -> list[str]:
     """``sup NAME [PROMPT]`` is ``sup play NAME [PROMPT]``: any first word that is not a
     command or a flag names a model."""
-    commands = parser._subparsers._group_actions[0].choices
-    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+    if argv and not argv[0].startswith("-") and argv[0] not in parser.commands:
         return ["play", *argv]
     return argv
 

@@ -104,8 +104,9 @@ def parity_cases(model, full_sess, kv: KvRunner, seed: int = 0) -> list[dict]:
             (full,) = full_sess.run(None, {"input_ids": ids.numpy()})
             cases.append(_case("full", batch, seq, 0, full, ref))
             cached = seq // 2  # the KV graph, half of the sequence already cached
-            _, past = kv(ids[:, :cached].numpy(), kv.empty_past(batch)) if cached else (0, None)
-            past = past if cached else kv.empty_past(batch)
+            past = kv.empty_past(batch)
+            if cached:
+                _, past = kv(ids[:, :cached].numpy(), past)
             logits, present = kv(ids[:, cached:].numpy(), past)
             cases.append(_case("kv", batch, seq, cached, logits, ref))
             if present.shape[4] != seq:
@@ -172,7 +173,6 @@ def export_bundle(
     metrics: dict | None = None,
     chat: dict | None = None,
     data_dir: Path | None = None,
-    extra_files: dict[str, str] | None = None,
     force: bool = False,
 ) -> dict:
     """Write a bundle to ``out`` and return its manifest (raises SupError on refusal)."""
@@ -234,8 +234,6 @@ def export_bundle(
             from sup.quantize import quantize_bundle_graphs
 
             parity["int8"] = quantize_bundle_graphs(work, run, model_info, data_dir)
-        for name, text in (extra_files or {}).items():
-            (work / name).write_text(text, encoding="utf-8")
         manifest = {
             "format": "sup-bundle",
             "version": 1,

@@ -93,7 +93,3 @@ class FullGraph(nn.Module):
         past = input_ids.new_zeros((cfg.n_layer, 2, B, cfg.n_head, 0, cfg.head_dim)).float()
         logits, _ = self.kv(input_ids, past)
         return logits
-
-
-def empty_past(cfg, batch: int) -> torch.Tensor:
-    return torch.zeros((cfg.n_layer, 2, batch, cfg.n_head, 0, cfg.head_dim))

@@ -146,7 +146,7 @@ def release(
         )
         card = render_card(manifest, facts, notes)
         (staged / CARD).write_text(card, encoding="utf-8")
-        write_manifest(staged, {k: v for k, v in manifest.items() if k != "files"})
+        write_manifest(staged, manifest)  # lists the card's sha256 among the files
         registry = _swap_in(staged, releases / release_id, staging / "previous")
         replaced = (staging / "previous").exists()
     except BaseException:
