@@ -310,6 +310,9 @@ def train(
                     "tokens_per_s": tokens_per_step / dt,
                 }
                 is_eval = step % cfg.eval_interval == 0 or step == cfg.max_iters
+                # Read the stop flag once: a signal landing between deciding to save and
+                # deciding to exit would otherwise exit without the checkpoint it promised.
+                stopping = stop.is_set()
                 pointers: list[str] = []
                 if is_eval:
                     record.update(
@@ -326,7 +329,7 @@ def train(
                     )
                     pointers = ["last", "best"] if record["val_loss"] < best_val else ["last"]
                     best_val = min(best_val, record["val_loss"])
-                elif stop.is_set() or step == stop_after:
+                elif stopping or step == stop_after:
                     pointers = ["last"]
                 elapsed += time.perf_counter() - t0
                 record["elapsed_s"] = elapsed
@@ -341,7 +344,7 @@ def train(
                     reporter.eval(record)
                 reporter.step(record)
                 last_record = record
-                if stop.is_set():
+                if stopping:
                     raise Interrupted(step, run_dir)
                 if step == stop_after:
                     break
