@@ -24,7 +24,7 @@ def shakespeare_path(arg: str | None) -> Path:
 
 def prepared_char_data(corpus: Path) -> Path:
     """tinyshakespeare as char tokens, first 90% train / last 10% val (nanoGPT's split)."""
-    from sup.prepare import prepare
+    from sup.engine.prepare import prepare
 
     out = Path(tempfile.mkdtemp(prefix="sup-bench-")) / "data"
     prepare(corpus, "char", out, val_fraction=0.1)

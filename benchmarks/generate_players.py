@@ -24,11 +24,11 @@ from pathlib import Path
 import torch
 
 from _common import machine
-from sup.export import export_graphs
-from sup.generate import generate
-from sup.model import GPT, ModelConfig
-from sup.quantize import quantize_graph
-from sup.runtime import KvRunner, generate_ids, ort_session
+from sup.engine.generate import generate
+from sup.engine.model import GPT, ModelConfig
+from sup.play.runtime import KvRunner, generate_ids, ort_session
+from sup.ship.export import export_graphs
+from sup.ship.quantize import quantize_graph
 
 GENERATION = {"cache_restart_keep": 128, "banned_ids": [], "stop_ids": []}
 

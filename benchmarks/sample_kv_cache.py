@@ -16,8 +16,8 @@ import time
 import torch
 
 from _common import machine
-from sup.generate import generate
-from sup.model import GPT, ModelConfig
+from sup.engine.generate import generate
+from sup.engine.model import GPT, ModelConfig
 
 
 def tokens_per_s(model: GPT, n_new: int, use_cache: bool, precision: str) -> tuple[float, list]:

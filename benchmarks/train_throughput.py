@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 
 from _common import machine, prepared_char_data, shakespeare_path
-from sup.config import TrainConfig
-from sup.model import GPT, ModelConfig
-from sup.prepare import load_tokens
-from sup.train import train
+from sup.engine.config import TrainConfig
+from sup.engine.model import GPT, ModelConfig
+from sup.engine.prepare import load_tokens
+from sup.engine.train import train
 
 SHAPE = dict(n_layer=6, n_head=6, n_embd=384, block_size=256, batch_size=64)
 WARMUP = 2

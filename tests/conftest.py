@@ -69,7 +69,7 @@ BPE_EXTRA = (
 @pytest.fixture(scope="session")
 def bpe_corpus(session_dir) -> Path:
     """Kenosha lines interleaved with multi-byte text, for a byte-level BPE model."""
-    from sup.kenosha import generate_lines
+    from sup.instruments.kenosha import generate_lines
 
     lines = generate_lines(600, seed=3)
     text = "".join(line + "\n" + (BPE_EXTRA if i % 10 == 0 else "") for i, line in enumerate(lines))
@@ -131,7 +131,7 @@ def releases_dir(session_dir, char_bundle, bpe_bundle) -> Path:
     copy it (shutil.copytree) before changing anything."""
     import shutil
 
-    from sup.registry import write_registry
+    from sup.ship.registry import write_registry
 
     out = session_dir / "releases"
     out.mkdir()

@@ -131,7 +131,7 @@ def served_copy(releases_dir: Path, dest: Path) -> Path:
     import json
     import shutil
 
-    from sup.registry import write_registry
+    from sup.ship.registry import write_registry
 
     shutil.copytree(releases_dir, dest)
     shutil.copytree(dest / "tiny-char-1", dest / "tiny-char-2")
@@ -158,7 +158,7 @@ def player_env(registry: str, cache: Path, **extra: str) -> dict[str, str]:
 
 def main_error(monkeypatch, capsys, env: dict, args: list[str], code: int) -> str:
     """Run ``sup.cli.main`` here with ``env``; check the one-line error; return it."""
-    from sup.cli import main
+    from sup.cli.main import main
 
     for key in ("SUP_REGISTRY", "XDG_CACHE_HOME", "NO_PROXY", "no_proxy"):
         monkeypatch.setenv(key, env[key])

@@ -23,9 +23,9 @@ from helpers import (
     sup_ok,
     tree_snapshot,
 )
+from sup.engine.prepare import prepare
 from sup.errors import UsageError
-from sup.kenosha import generate_corpus
-from sup.prepare import prepare
+from sup.instruments.kenosha import generate_corpus
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from helpers import assert_cli_error, run_sup
-from sup.chat import check_chat_template, load_chat_template, render
 from sup.errors import SupError
+from sup.play.chat import check_chat_template, load_chat_template, render
 
 TEMPLATE = {
     "system": "{content}\n",

@@ -98,7 +98,7 @@ def test_registered_bundle_that_is_gone(copy):
 
 
 def test_card_figures_are_checked_wherever_they_appear(released):
-    from sup.card import card_problems
+    from sup.ship.card import card_problems
 
     manifest = json.loads((released / "tiny-1" / "manifest.json").read_text())
     text = (released / "tiny-1" / "MODEL_CARD.md").read_text()
@@ -218,7 +218,7 @@ def test_default_docs_are_readme_and_docs(tmp_path):
 
 
 def test_markdown_links_skip_code_and_web_links():
-    from sup.check import markdown_links
+    from sup.ship.check import markdown_links
 
     text = (
         '[a](one.md) `[b](code.md)` ![img](pic.png "title")\n'

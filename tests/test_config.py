@@ -7,7 +7,13 @@ import dataclasses
 import pytest
 
 from helpers import REPO
-from sup.config import TrainConfig, check_value, config_from_dict, load_config, parse_override
+from sup.engine.config import (
+    TrainConfig,
+    check_value,
+    config_from_dict,
+    load_config,
+    parse_override,
+)
 from sup.errors import UsageError
 
 VALID_KEYS = [f.name for f in dataclasses.fields(TrainConfig)]

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from helpers import BLOCK, assert_cli_error, run_sup_many, sup_ok
-from sup.evaluate import evaluate_text, windows_for
-from sup.rundir import load_model, open_run
-from sup.tokenizer import UNICODE_SCALARS, load_tokenizer
+from sup.engine.evaluate import evaluate_text, windows_for
+from sup.engine.rundir import load_model, open_run
+from sup.engine.vocab import load_tokenizer
+from sup.formats.tokenizer import UNICODE_SCALARS
 
 pytestmark = pytest.mark.slow
 

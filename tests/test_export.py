@@ -32,7 +32,7 @@ def check_parity(manifest: dict) -> None:
 
 
 def test_modern_fp32_bundle(char_bundle):
-    from sup.bundle import open_bundle
+    from sup.formats.manifest import open_bundle
 
     m = open_bundle(char_bundle, verify=True).manifest  # schema and every sha256
     assert (m["model"]["arch"], m["precision"], m["model"]["block_size"]) == (
@@ -46,7 +46,7 @@ def test_modern_fp32_bundle(char_bundle):
 
 
 def test_base_int8_bundle(bpe_bundle):
-    from sup.bundle import open_bundle
+    from sup.formats.manifest import open_bundle
 
     m = open_bundle(bpe_bundle, verify=True).manifest
     assert (m["model"]["arch"], m["precision"], m["tokenizer"]["type"]) == (
@@ -99,10 +99,10 @@ def test_failed_export_leaves_no_temporary_directory(char_run, tmp_path):
 
 
 def test_parity_failure_refuses_the_export(char_run, tmp_path, monkeypatch):
-    import sup.export
+    import sup.ship.export
     from sup.errors import SupError
 
-    monkeypatch.setattr(sup.export, "TOLERANCE", 0.0)
+    monkeypatch.setattr(sup.ship.export, "TOLERANCE", 0.0)
     with pytest.raises(SupError, match=r"export refused: ONNX Runtime differs .* nothing was"):
-        sup.export.export_bundle(char_run, tmp_path / "bundle-1")
+        sup.ship.export.export_bundle(char_run, tmp_path / "bundle-1")
     assert list(tmp_path.iterdir()) == []

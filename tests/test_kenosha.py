@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from helpers import assert_cli_error, run_sup_many
-from sup.kenosha import ANCHORS, classify_line, generate_corpus, generate_lines
+from sup.instruments.kenosha import ANCHORS, classify_line, generate_corpus, generate_lines
 
 
 def test_deterministic_for_a_seed():

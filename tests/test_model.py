@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sup.generate import generate
-from sup.model import GPT, KVCache, ModelConfig
+from sup.engine.generate import generate
+from sup.engine.model import GPT, KVCache, ModelConfig
 
 VOCAB, BLOCK, C, LAYERS, HEADS = 23, 24, 32, 2, 4
 

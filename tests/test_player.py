@@ -16,8 +16,8 @@ import pytest
 
 from helpers import assert_cli_error, sup_cmd
 from player_support import RegistryServer, main_error, ok, player_env, served_copy, sup
-from sup.runtime import OnnxLM
-from sup.sampling import Utf8Stream
+from sup.play.runtime import OnnxLM
+from sup.play.sampling import Utf8Stream
 
 # Runs the CLI with the training-side packages made unimportable: the player must
 # need nothing but numpy and onnxruntime.
@@ -25,7 +25,7 @@ NO_TRAINING_STACK = (
     "import sys\n"
     "for name in ('torch', 'jsonschema', 'tokenizers', 'tqdm', 'safetensors', 'onnx'):\n"
     "    sys.modules[name] = None\n"
-    "from sup.cli import main\n"
+    "from sup.cli.main import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 

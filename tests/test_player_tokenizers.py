@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from sup.bpe import WHITE_SPACE, player_tokenizer, split_words
+from sup.engine.vocab import BpeTokenizer
 from sup.errors import SupError
-from sup.tokenizer import BpeTokenizer
+from sup.formats.bpe import WHITE_SPACE, split_words
+from sup.formats.tokenizer import player_tokenizer
 
 VECTORS = Path(__file__).parent / "vectors" / "tokenizers.json"
 
@@ -36,7 +37,7 @@ def test_player_tokenizer_matches_the_shared_vectors(tokenizer, case):
 
 def test_vectors_are_current():
     """The committed vectors equal what the training-side tokenizers produce today."""
-    from sup.tokenizer import tokenizer_from_json
+    from sup.engine.vocab import tokenizer_from_json
 
     data = json.loads(VECTORS.read_text(encoding="utf-8"))
     for entry in data["tokenizers"]:

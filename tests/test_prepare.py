@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from helpers import sup_ok
+from sup.engine.prepare import prepare
+from sup.engine.vocab import BpeTokenizer, CharTokenizer, load_tokenizer
 from sup.errors import SupError, UsageError
-from sup.kenosha import generate_corpus, generate_lines
-from sup.prepare import load_meta, load_tokens, prepare
-from sup.tokenizer import BpeTokenizer, CharTokenizer, load_tokenizer
+from sup.formats.data import load_meta, load_tokens
+from sup.instruments.kenosha import generate_corpus, generate_lines
 
 TEXT = generate_corpus(200, seed=5) + "Ünïcödé tail — 世界 🎉 end.\n"
 

@@ -240,7 +240,7 @@ def test_bad_registries_and_names_fail_with_one_line(env, server, tmp_path, monk
 
 
 def test_progress_bar_draws_only_on_a_terminal():
-    from sup.cli_play import Bar
+    from sup.cli.play import Bar
 
     class Tty(io.StringIO):
         def isatty(self):

@@ -21,8 +21,8 @@ def manifest(bundle: Path) -> dict:
 
 
 def test_release_writes_bundle_card_and_registry(released, char_run):
-    from sup.bundle import open_bundle
-    from sup.registry import build_registry
+    from sup.formats.manifest import open_bundle
+    from sup.ship.registry import build_registry
 
     bundle = open_bundle(released / "tiny-1", verify=True)  # schema and every sha256
     m = bundle.manifest
@@ -82,7 +82,7 @@ def test_int8_release_with_own_text(released, char_run):
 
 
 def test_lineage_resolves_to_the_newest_version(released):
-    from sup.registry import parse_registry, resolve
+    from sup.formats.registry import parse_registry, resolve
 
     path = released / "registry.json"
     registry = parse_registry(path.read_text(), str(path))
@@ -99,7 +99,7 @@ def test_check_passes_on_fresh_releases(released, tmp_path):
 
 
 def test_release_refusals_write_nothing(released, char_run, tmp_path):
-    from sup.registry import write_registry
+    from sup.ship.registry import write_registry
 
     gap = tmp_path / "gap"  # tiny-2 released, tiny-1 not
     shutil.copytree(released, gap)
@@ -129,7 +129,8 @@ def test_release_refusals_write_nothing(released, char_run, tmp_path):
 
 def _fake_export(source: Path):
     """An export_bundle stand-in that copies an existing release (no graphs exported)."""
-    from sup.bundle import CARD, read_manifest, write_manifest
+    from sup.formats.manifest import CARD, read_manifest
+    from sup.ship.bundle import write_manifest
 
     def export_bundle(run_dir, out, *, bundle_id, metrics, **_):
         shutil.copytree(source, out)
@@ -147,28 +148,28 @@ def test_failed_registry_write_restores_releases(
 ):
     """A new release (tiny-3) or a --force replacement (tiny-2) whose registry write
     fails: the bundle, the old bundle and registry.json are exactly as before."""
-    import sup.export
-    import sup.release
+    import sup.ship.export
+    import sup.ship.release
     from sup.errors import SupError
 
     releases = tmp_path / "releases"
     shutil.copytree(released, releases)
     before = tree_snapshot(releases)
-    monkeypatch.setattr(sup.export, "export_bundle", _fake_export(released / "tiny-1"))
+    monkeypatch.setattr(sup.ship.export, "export_bundle", _fake_export(released / "tiny-1"))
 
     def broken_registry(_):
         raise OSError("disk full")
 
-    monkeypatch.setattr(sup.release, "write_registry", broken_registry)
+    monkeypatch.setattr(sup.ship.release, "write_registry", broken_registry)
     with pytest.raises(OSError, match="disk full"):
-        sup.release.release(char_run, release_id, releases, force=True)
+        sup.ship.release.release(char_run, release_id, releases, force=True)
     assert tree_snapshot(releases) == before
     assert sorted(p.name for p in releases.iterdir()) == ["registry.json", "tiny-1", "tiny-2"]
 
     monkeypatch.undo()  # the same stand-in, registry intact: the release goes through
-    monkeypatch.setattr(sup.export, "export_bundle", _fake_export(released / "tiny-1"))
-    result = sup.release.release(char_run, release_id, releases, force=True)
+    monkeypatch.setattr(sup.ship.export, "export_bundle", _fake_export(released / "tiny-1"))
+    result = sup.ship.release.release(char_run, release_id, releases, force=True)
     assert result["replaced"] == (release_id == "tiny-2")
     assert result["lineage_resolves_to"] == ("tiny-3" if release_id == "tiny-3" else "tiny-2")
     with pytest.raises(SupError, match="already exists"):
-        sup.release.release(char_run, release_id, releases)
+        sup.ship.release.release(char_run, release_id, releases)

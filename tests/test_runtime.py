@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from helpers import sup_ok
-from sup.generate import pick_token
-from sup.runtime import OnnxLM
-from sup.sampling import Utf8Stream, pick_token_np
+from sup.engine.generate import pick_token
+from sup.play.runtime import OnnxLM
+from sup.play.sampling import Utf8Stream, pick_token_np
 
 
 def greedy_text(lm: OnnxLM, prompt: str, n: int, use_cache: bool = True) -> str:

@@ -8,8 +8,8 @@ import pytest
 
 from helpers import BLOCK, SUB_ENV, run_sup_many, sup_cmd, sup_ok
 from sup.errors import UsageError
-from sup.kenosha import generate_corpus
-from sup.sampling import check_sampling
+from sup.instruments.kenosha import generate_corpus
+from sup.play.sampling import check_sampling
 
 pytestmark = pytest.mark.slow
 
@@ -112,8 +112,8 @@ def test_check_sampling_flags():
 
 
 def test_start_context_follows_the_training_data():
-    from sup.sampling import start_context
-    from sup.tokenizer import ByteTokenizer, CharTokenizer
+    from sup.engine.vocab import ByteTokenizer, CharTokenizer
+    from sup.play.sampling import start_context
 
     tok = CharTokenizer(list("ab\n"))
     newline = tok.encode("\n")

@@ -24,11 +24,11 @@ from urllib.parse import quote
 import pytest
 
 from helpers import SUB_ENV, assert_cli_error, run_sup_many, sets, sup_cmd, sup_ok
-from sup.chat import render
-from sup.registry import write_registry
-from sup.runtime import OnnxLM
-from sup.sampling import Utf8Stream
-from sup.serve import StopCutter
+from sup.play.chat import render
+from sup.play.runtime import OnnxLM
+from sup.play.sampling import Utf8Stream
+from sup.play.serve import StopCutter
+from sup.ship.registry import write_registry
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,7 @@ import random
 
 import pytest
 
-from sup.errors import SupError, UsageError
-from sup.kenosha import generate_corpus
-from sup.tokenizer import (
+from sup.engine.vocab import (
     EOT,
     BpeTokenizer,
     ByteTokenizer,
@@ -20,6 +18,8 @@ from sup.tokenizer import (
     tokenizer_from_json,
     train_tokenizer,
 )
+from sup.errors import SupError, UsageError
+from sup.instruments.kenosha import generate_corpus
 
 MULTILINGUAL = (
     "héllo wörld — naïve café. 世界你好，日本語のテキスト。한국어 Ελληνικά русский "

@@ -4,7 +4,7 @@ The player site (web/index.html, app.js, style.css, src/, vendor/) is copied bes
 releases directory made by `sup export` and the registry code, served by a real
 ``http.server`` on 127.0.0.1, and driven through playwright-core
 (web/scripts/drive.mjs): a person's clicks on the page, and the player module itself for
-logits-level parity. Greedy output must equal the Python player's (sup.runtime)
+logits-level parity. Greedy output must equal the Python player's (sup.play.runtime)
 exactly; errors a user can hit must show on the page.
 
 One browser runs every job of this module. The tests fail, never skip, when Chromium,
@@ -81,7 +81,7 @@ def serve(root: Path):
 def site(tmp_path_factory, releases_dir) -> Path:
     """The deployable site: the player, releases/ (both bundles and registry.json), and
     tampered/, a registry whose bundle has one flipped byte in its KV graph."""
-    from sup.registry import write_registry
+    from sup.ship.registry import write_registry
 
     root = tmp_path_factory.mktemp("site")
     for name in SITE_FILES:
@@ -171,8 +171,8 @@ class RecordingKv:
 
 def python_greedy(bundle: Path, prompt: str, use_cache: bool = True) -> dict:
     """What the Python player does with the same bundle: ids, text and every logits row."""
-    from sup.runtime import OnnxLM, generate_ids
-    from sup.sampling import Utf8Stream
+    from sup.play.runtime import OnnxLM, generate_ids
+    from sup.play.sampling import Utf8Stream
 
     lm = OnnxLM(bundle)
     context, unknown = lm.context(prompt)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sup.tokenizer import BpeTokenizer, ByteTokenizer, CharTokenizer
+from sup.engine.vocab import BpeTokenizer, ByteTokenizer, CharTokenizer
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,0 +1,5 @@
+import sys
+
+from sup.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,307 @@
+"""CLI commands of the instrument player: ``sup list``, ``pull``, ``rm`` and ``play``
+(``sup NAME [PROMPT]`` is ``sup play NAME [PROMPT]``).
+
+The player needs numpy and onnxruntime only: nothing here or below imports torch,
+jsonschema or Hugging Face tokenizers (tests/test_player.py runs it with them blocked).
+Where models come from is ``catalog.py``; the cache is ``cache.py``. This module parses
+flags and prints: the voice and ``--json`` to stdout, progress, notes and status to
+stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import sys
+import time
+from collections.abc import Iterator
+
+from sup.errors import SupError, UsageError
+
+
+def cmd_play(args) -> int:
+    from sup.play.catalog import locate
+    from sup.play.runtime import OnnxLM
+    from sup.play.sampling import check_sampling
+
+    _check_flags(args)
+    located = locate(args.name, args.registry, progress=Bar())
+    _report(located)
+    lm = OnnxLM(located.path, verify=False, threads=args.threads)  # locate verified it
+    settings = generation_settings(lm.generation.get("defaults"), args)
+    check_sampling(settings["temperature"], settings["top_k"], settings["top_p"], args.seed)
+    prompt = " ".join(args.prompt)
+    context, unknown = lm.context(prompt)
+    _prompt_notes(lm, prompt, unknown)
+    out = sys.stdout
+    out.write(prompt)
+    out.flush()
+    try:
+        for text in voice(lm, context, settings, args.seed):
+            out.write(text)
+            out.flush()
+    except KeyboardInterrupt:
+        with contextlib.suppress(OSError):  # end the line; main() says why we stopped
+            out.write("\n")
+            out.flush()
+        raise
+    out.write("\n")
+    out.flush()
+    return 0
+
+
+SETTINGS = {  # generation default -> the types the manifest may give it
+    "temperature": (int, float),
+    "top_k": (int, type(None)),
+    "top_p": (int, float, type(None)),
+    "max_new_tokens": (int,),
+}
+
+
+def generation_settings(defaults: dict | None, args) -> dict:
+    """The manifest's defaults, overridden by whichever flags were given."""
+    settings = {}
+    for key, types in SETTINGS.items():
+        value = getattr(args, key)
+        if value is None:
+            value = defaults.get(key) if isinstance(defaults, dict) else None
+            if not isinstance(value, types) or isinstance(value, bool):
+                raise SupError(f"the bundle's manifest has no valid generation default {key}")
+        settings[key] = value
+    return settings
+
+
+def voice(lm, context: list[int], settings: dict, seed: int) -> Iterator[str]:
+    """The continuation as text, piece by piece, never splitting a UTF-8 character."""
+    from sup.play.sampling import Utf8Stream
+
+    stream = Utf8Stream()
+    for token in lm.generate(
+        context,
+        settings["max_new_tokens"],
+        temperature=settings["temperature"],
+        top_k=settings["top_k"],
+        top_p=settings["top_p"],
+        seed=seed,
+    ):
+        if text := stream.push(lm.tokenizer.token_bytes(token)):
+            yield text
+    if tail := stream.flush():
+        yield tail
+
+
+def cmd_pull(args) -> int:
+    from sup.play.catalog import is_bundle_path, locate
+
+    if is_bundle_path(args.name):
+        raise UsageError(f"{args.name} is a bundle directory: play it directly, no pull needed")
+    located = locate(args.name, args.registry, progress=Bar())
+    if located.origin != "registry" or not located.pulled.downloaded:
+        print(f"{located.id} is cached", file=sys.stderr)
+    _report(located)
+    print(located.path)
+    return 0
+
+
+def cmd_rm(args) -> int:
+    from sup.play.cache import cache_root, cached_bundles, remove
+
+    removed = remove(args.name)
+    if not removed:
+        ids = sorted({b.id for b in cached_bundles()})
+        have = f"cached: {', '.join(ids)}" if ids else f"the cache {cache_root()} is empty"
+        raise SupError(f"nothing cached for {args.name!r} ({have})")
+    for item in removed:
+        print(f"removed {item['id']} ({human_size(item['size'])})", file=sys.stderr)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from sup.play.catalog import listing
+
+    result = listing(args.registry)
+    if result["offline"]:
+        print(f"note: {result['offline']}; listing cached models only", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    if not result["models"]:
+        print(f"no models in {result['registry']}", file=sys.stderr)
+        return 0
+    rows = [("ID", "PARAMS", "TOKENIZER", "PRECISION", "SIZE", "BPC", "CACHED")]
+    for m in result["models"]:
+        metrics = m["metrics"] if isinstance(m.get("metrics"), dict) else {}
+        tokenizer = m["tokenizer"] if isinstance(m.get("tokenizer"), dict) else {}
+        bpc = metrics.get("bits_per_char")
+        rows.append(
+            (
+                m["id"],
+                human_count(m["params"]),
+                f"{tokenizer.get('type')}/{tokenizer.get('vocab_size')}",
+                str(m["precision"]),
+                human_size(m["size"]),
+                f"{bpc:.3f}" if isinstance(bpc, int | float) else "-",
+                "yes" if m["cached"] else "-",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+class Bar:
+    """``cache.PullProgress`` as a one-line download bar on stderr, drawn only when
+    stderr is a terminal (logs and pipes get the single "pulled ..." line instead).
+    Not a subclass, so that ``sup --help`` need not import the network stack."""
+
+    WIDTH = 24
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.drawn = False
+
+    def waiting(self, bundle_id: str) -> None:
+        print(f"waiting for another sup pulling {bundle_id}...", file=self.stream)
+
+    def start(self, bundle_id: str, total: int, done: int) -> None:
+        self.id, self.total, self.done, self.first = bundle_id, total, done, done
+        self.t0 = self.last = time.monotonic()
+        self._draw(force=True)
+
+    def advance(self, nbytes: int) -> None:
+        self.done += nbytes
+        self._draw()
+
+    def finish(self) -> None:
+        if self.drawn:
+            self._draw(force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.tty or (not force and now - self.last < 0.1):
+            return
+        self.last, self.drawn = now, True
+        frac = min(max(self.done / self.total, 0.0), 1.0) if self.total else 1.0
+        filled = int(frac * self.WIDTH)
+        rate = (self.done - self.first) / max(now - self.t0, 1e-6)
+        self.stream.write(
+            f"\rpulling {self.id} [{'=' * filled}{' ' * (self.WIDTH - filled)}] {frac:4.0%} "
+            f"{human_size(self.done)} / {human_size(self.total)}  {human_size(rate)}/s\x1b[K"
+        )
+        self.stream.flush()
+
+
+def human_size(n) -> str:
+    if not isinstance(n, int | float):
+        return "-"
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def human_count(n) -> str:
+    if not isinstance(n, int):
+        return "-"
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}k" if n >= 1e3 else str(n)
+
+
+def _check_flags(args) -> None:
+    """Refuse bad flag values before any download (the manifest fills in the rest)."""
+    from sup.play.sampling import check_sampling
+
+    temperature = 0.0 if args.temperature is None else args.temperature
+    check_sampling(temperature, args.top_k, args.top_p, args.seed)
+    if args.max_new_tokens is not None and args.max_new_tokens < 0:
+        raise UsageError(f"--max-new-tokens must be >= 0, got {args.max_new_tokens}")
+    if args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
+
+
+def _report(located) -> None:
+    if located.note:
+        print(f"note: {located.note}", file=sys.stderr)
+    pulled = located.pulled
+    if pulled and pulled.repaired:
+        print(f"note: the cached {pulled.id} was damaged ({pulled.repaired})", file=sys.stderr)
+    if pulled and pulled.downloaded:
+        print(
+            f"pulled {pulled.id} ({human_size(pulled.downloaded)}) into {pulled.path}",
+            file=sys.stderr,
+        )
+
+
+def _prompt_notes(lm, prompt: str, unknown: int) -> None:
+    if unknown:
+        print(
+            f"note: {unknown} prompt character(s) are not in {lm.id}'s vocabulary; "
+            "they play as <unk>",
+            file=sys.stderr,
+        )
+    n = len(lm.encode(prompt)[0]) if prompt else 0
+    if n > lm.block_size:
+        print(
+            f"note: the prompt is {n} tokens; the model hears its last {lm.block_size} "
+            "(its context)",
+            file=sys.stderr,
+        )
+
+
+@functools.cache
+def _intermixed(base: type) -> type:
+    """``base`` parsing flags and prompt words in any order: argparse alone stops
+    ``sup kenosha --seed 3 you never`` at "you" (its positionals are taken in one go)."""
+
+    class Intermixed(base):
+        _inner = False
+
+        def parse_known_args(self, args=None, namespace=None):
+            if self._inner:  # parse_known_intermixed_args calls back in here
+                return super().parse_known_args(args, namespace)
+            self._inner = True
+            try:
+                return self.parse_known_intermixed_args(args, namespace)
+            finally:
+                self._inner = False
+
+    return Intermixed
+
+
+def add_commands(sub) -> None:
+    registry = {"metavar": "URL|PATH", "help": "registry.json to use (default: $SUP_REGISTRY)"}
+
+    p = sub.add_parser("play", help="stream a model's voice (also: sup NAME [PROMPT])")
+    p.add_argument("name", help="id (kenosha-2), lineage (kenosha: newest) or bundle directory")
+    p.add_argument(
+        "prompt", nargs="*", default=[], help="text to continue (words joined by spaces)"
+    )
+    p.add_argument("--temperature", type=float, help="0 = greedy (default: the model's)")
+    p.add_argument("--top-k", type=int, help="keep the k likeliest tokens")
+    p.add_argument("--top-p", type=float, help="keep the smallest set with this much mass")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-new-tokens", type=int, help="default: the model's")
+    p.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads (default 1)")
+    p.add_argument("--registry", **registry)
+    p.set_defaults(func=cmd_play)
+    p.__class__ = _intermixed(type(p))
+
+    pl = sub.add_parser("pull", help="download and verify a model into the cache")
+    pl.add_argument("name", help="id (kenosha-2) or lineage (kenosha: newest)")
+    pl.add_argument("--registry", **registry)
+    pl.set_defaults(func=cmd_pull)
+
+    ls = sub.add_parser("list", help="models in the registry, and which are cached")
+    ls.add_argument("--registry", **registry)
+    ls.add_argument("--json", action="store_true", help="print one JSON object")
+    ls.set_defaults(func=cmd_list)
+
+    rm = sub.add_parser("rm", help="remove an id (or every version of a lineage) from the cache")
+    rm.add_argument("name", help="id or lineage")
+    rm.set_defaults(func=cmd_rm)

@@ -1,0 +1,43 @@
+"""``sup prepare``: corpus -> tokenizer + token shards (a data directory)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def cmd_prepare(args) -> int:
+    from sup.engine.prepare import prepare
+
+    meta = prepare(Path(args.input), args.tokenizer, Path(args.out), args.val_fraction, args.force)
+    tr, va = meta["train"], meta["val"]
+    print(
+        f"{meta['tokenizer']['type']} tokenizer, vocab {meta['tokenizer']['vocab_size']}: "
+        f"train {tr['tokens']:,} tokens ({tr['chars']:,} chars), "
+        f"val {va['tokens']:,} tokens ({va['chars']:,} chars) -> {args.out}",
+        file=sys.stderr,
+    )
+    if va["oov_chars"]:
+        print(
+            f"note: {va['oov_chars']} val characters are not in the train vocabulary "
+            "(encoded as <unk>)",
+            file=sys.stderr,
+        )
+    overlap = meta["overlap"]
+    if overlap["fraction"] > 0.5:
+        print(
+            f"note: {overlap['fraction']:.0%} of val lines also appear verbatim in train; "
+            "val loss partly measures memorisation",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def add_commands(sub) -> None:
+    pr = sub.add_parser("prepare", help="tokenize a corpus into train/val token files")
+    pr.add_argument("input", help="text file, directory of text files, or .jsonl with 'text'")
+    pr.add_argument("--tokenizer", default="char", help="char | byte | bpe:N (default char)")
+    pr.add_argument("--out", required=True, help="data directory to create")
+    pr.add_argument("--val-fraction", type=float, default=0.1)
+    pr.add_argument("--force", action="store_true", help="replace --out if it exists")
+    pr.set_defaults(func=cmd_prepare)

@@ -1,0 +1,178 @@
+"""Run a bundle with ONNX Runtime: numpy and onnxruntime only, never torch.
+
+``OnnxLM`` is what ``sup NAME``, ``sup serve`` and the benchmarks play. Generation
+follows the rule written in the manifest (docs/ARCHITECTURE.md, "Bundles"), the same
+rule as ``generate.generate`` in PyTorch and ``web/src/player.js`` in the browser:
+the context goes through the KV graph once, then each new token is one single-token
+call that appends to the cache; a full cache restarts from the last
+``cache_restart_keep`` tokens.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from sup.errors import SupError
+from sup.formats.manifest import Bundle, file_problems, read_manifest
+from sup.formats.tokenizer import player_tokenizer
+from sup.play.sampling import pick_token_np
+
+
+def ort_session(path: Path, threads: int | None = None):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # warnings about unused initializers are noise here
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own exception types
+        raise SupError(f"cannot load {path}: {str(e).splitlines()[0]}") from None
+
+
+class KvRunner:
+    """The KV graph as a stateless function: (new ids, past) -> (logits, present)."""
+
+    def __init__(self, session, model: dict):
+        self.session = session
+        self.model = model
+
+    def empty_past(self, batch: int) -> np.ndarray:
+        m = self.model
+        return np.zeros((m["n_layer"], 2, batch, m["n_head"], 0, m["head_dim"]), np.float32)
+
+    def __call__(self, ids: np.ndarray, past: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits, present = self.session.run(
+            None, {"input_ids": np.asarray(ids, dtype=np.int64), "past": past}
+        )
+        return logits, present
+
+
+def generate_ids(
+    kv: KvRunner,
+    context: list[int],
+    max_new_tokens: int,
+    generation: dict,
+    *,
+    temperature: float,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    rng: np.random.Generator | None = None,
+    full=None,
+) -> Iterator[int]:
+    """Yield new token ids one at a time (the generation rule; see the module doc).
+
+    With ``full`` (a callable ids -> logits over the full-context graph) every token
+    re-runs the last ``block_size`` tokens instead: the no-cache reference loop.
+    """
+    block = kv.model["block_size"]
+    keep = generation["cache_restart_keep"]
+    banned = tuple(generation["banned_ids"])
+    stop = set(generation["stop_ids"])
+    history = list(context[-block:])
+    if not history:
+        raise ValueError("generation needs at least one context token")
+    if full is not None:
+        logits = full(history)
+    else:
+        logits, past = kv(np.array([history]), kv.empty_past(1))
+    for n in range(max_new_tokens):
+        token = pick_token_np(logits[0], temperature, top_k, top_p, rng, banned)
+        yield token
+        if token in stop or n == max_new_tokens - 1:
+            return
+        history.append(token)
+        if full is not None:
+            logits = full(history[-block:])
+        elif past.shape[4] >= block:
+            logits, past = kv(np.array([history[-keep:]]), kv.empty_past(1))
+        else:
+            logits, past = kv(np.array([[token]]), past)
+
+
+class OnnxLM:
+    """A bundle loaded for generation."""
+
+    def __init__(self, bundle_dir: Path, verify: bool = True, threads: int | None = None):
+        bundle_dir = Path(bundle_dir)
+        # Files are checked against the manifest's sha256s; the manifest's schema is
+        # checked where bundles are written (jsonschema is not a player dependency).
+        self.bundle = Bundle(bundle_dir, read_manifest(bundle_dir))
+        m = self.manifest = self.bundle.manifest
+        try:
+            if verify and (problems := file_problems(bundle_dir, m["files"])):
+                raise SupError(f"bundle {bundle_dir} failed verification: {problems[0]}")
+            self.model = m["model"]
+            self.block_size = m["model"]["block_size"]
+            self.generation = m["generation"]
+            tok_file = bundle_dir / m["tokenizer"]["file"]
+            kv_file = bundle_dir / m["graphs"]["kv"]
+            full_file = bundle_dir / m["graphs"]["full"]
+        except (KeyError, TypeError) as e:
+            raise SupError(f"{bundle_dir}/manifest.json is malformed (missing {e})") from None
+        try:
+            self.tokenizer = player_tokenizer(json.loads(tok_file.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError) as e:
+            raise SupError(f"cannot read the bundle's tokenizer {tok_file} ({e})") from None
+        self.kv = KvRunner(ort_session(kv_file, threads), self.model)
+        self._full_file = full_file
+        self._threads = threads
+        self._full = None
+
+    @property
+    def id(self) -> str:
+        return self.manifest["id"]
+
+    def encode(self, text: str) -> tuple[list[int], int]:
+        """Token ids for ``text`` and how many characters fell outside the vocabulary."""
+        ids = self.tokenizer.encode(text, allow_unk=True)
+        unk = getattr(self.tokenizer, "unk_id", None)
+        return ids, (sum(1 for i in ids if i == unk) if unk is not None else 0)
+
+    def context(self, prompt: str) -> tuple[list[int], int]:
+        """The tokens generation starts from, and the count of unknown characters."""
+        if not prompt:
+            return list(self.generation["unprompted_start"]), 0
+        ids, unknown = self.encode(prompt)
+        if not ids:
+            return list(self.generation["unprompted_start"]), unknown
+        if len(ids) < self.block_size:
+            return [*self.generation["prompt_prefix"], *ids], unknown
+        return ids[-self.block_size :], unknown
+
+    def full_logits(self, ids: list[int]) -> np.ndarray:
+        """Last-position logits from the full-context graph (the no-cache path)."""
+        if self._full is None:
+            self._full = ort_session(self._full_file, self._threads)
+        (logits,) = self._full.run(None, {"input_ids": np.array([ids], dtype=np.int64)})
+        return logits
+
+    def generate(
+        self,
+        context: list[int],
+        max_new_tokens: int,
+        *,
+        temperature: float = 0.8,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = 0,
+        use_cache: bool = True,
+    ) -> Iterator[int]:
+        rng = np.random.default_rng(seed)
+        return generate_ids(
+            self.kv,
+            context,
+            max_new_tokens,
+            self.generation,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            rng=rng,
+            full=None if use_cache else self.full_logits,
+        )

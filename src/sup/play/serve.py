@@ -1,0 +1,363 @@
+"""``sup serve``: the player page, the releases and an OpenAI-compatible API on one origin.
+
+    /v1/...          the API (protocol in sup/openai_api.py): models, completions, chat
+    /releases/...    the releases directory, read-only: registry.json and bundle files
+    /...             the browser player (web/), or a one-line note where it is missing
+
+The page fetches ``releases/registry.json`` relative to itself, so serving both from
+one origin is all it needs.
+
+Models: the registry is re-read whenever registry.json changes, so a new release is
+served without a restart (the static registry.json already is). Each bundle is loaded
+on first use, once, verified against its manifest and the manifest against the
+registry; one ``OnnxLM`` per model serves every request, since ONNX Runtime sessions
+are thread-safe.
+
+Replies: the shared generation rule (``OnnxLM.generate``), token bytes decoded with
+``Utf8Stream``, then cut before the first stop string; ``StopCutter`` holds back any
+tail a stop string could still claim, so a streamed reply equals the whole one.
+
+Concurrency: one event loop accepts requests; loading, tokenizing and generating run
+in Starlette's threadpool, a stream one token per hop, so the loop never blocks and a
+slow reader holds only its own thread.
+
+Safety: static files go through Starlette's ``StaticFiles``, which resolves symlinks
+and serves nothing outside its directory. Bound to a loopback address, the server
+answers only requests whose Host is a loopback name, so a web page cannot reach it
+through DNS rebinding. Bodies are size-limited before they are parsed.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import sup
+from sup.errors import SupError
+from sup.fileio import sha256_file
+from sup.formats.manifest import MANIFEST
+from sup.formats.registry import REGISTRY_FILE, parse_registry, resolve
+from sup.play.chat import check_chat_template, render
+from sup.play.openai_api import ApiError, Reply, Sampling, invalid, parse_json, parse_request
+from sup.play.runtime import OnnxLM
+from sup.play.sampling import Utf8Stream
+
+
+def default_web_dir() -> Path:
+    """The repository's ``web/`` beside ``src/`` (absent from an installed wheel)."""
+    return Path(sup.__file__).resolve().parents[2] / "web"
+
+
+@dataclass(frozen=True)
+class Model:
+    entry: dict  # the registry entry
+    lm: OnnxLM
+    chat: dict | None  # the checked chat template, for chat models
+
+
+class Catalogue:
+    """The registry's models, each loaded on first use, once."""
+
+    def __init__(self, releases: Path, threads: int | None = None):
+        self.releases = Path(releases).resolve()
+        self.threads = threads
+        self.read_at = 0  # when the registry was last read (unix seconds)
+        self._lock = threading.Lock()  # guards the fields below
+        self._load_lock = threading.Lock()  # one bundle loads at a time
+        self._stamp: tuple[int, int] | None = None
+        self._registry: dict = {}
+        self._models: dict[tuple[str, str], Model] = {}
+
+    def registry(self) -> dict:
+        """The registry as it is on disk now; SupError when it is missing or invalid."""
+        path = self.releases / REGISTRY_FILE
+        try:
+            stat = path.stat()
+            with self._lock:
+                if (stat.st_mtime_ns, stat.st_size) != self._stamp:
+                    registry = parse_registry(path.read_text(encoding="utf-8"), str(path))
+                    live = {_key(e) for e in registry["models"]}
+                    self._models = {k: m for k, m in self._models.items() if k in live}
+                    self._registry, self._stamp = registry, (stat.st_mtime_ns, stat.st_size)
+                    self.read_at = int(time.time())
+                return self._registry
+        except FileNotFoundError:
+            raise SupError(f"{self.releases} has no {REGISTRY_FILE}") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise SupError(f"cannot read {path}: {e}") from None
+
+    def find(self, name: str) -> dict | None:
+        """The entry for an id, or a lineage's newest; None when there is none."""
+        registry = self.registry()  # its errors are the server's, not "no such model"
+        try:
+            return resolve(registry, name)
+        except SupError:
+            return None
+
+    def load(self, entry: dict) -> Model:
+        key = _key(entry)
+        model = self._models.get(key)
+        if model is None:
+            with self._load_lock:
+                model = self._models.get(key) or self._open(entry)
+                with self._lock:
+                    self._models[key] = model
+        return model
+
+    def _open(self, entry: dict) -> Model:
+        bundle = (self.releases / entry["path"]).resolve()
+        if not bundle.is_relative_to(self.releases):
+            raise SupError(f"registry entry {entry['id']} points outside {self.releases}")
+        if sha256_file(bundle / MANIFEST) != entry["manifest_sha256"]:
+            raise SupError(
+                f"{bundle / MANIFEST} differs from the registry's sha256: regenerate the registry"
+            )
+        lm = OnnxLM(bundle, verify=True, threads=self.threads)
+        chat = lm.manifest.get("chat")
+        if chat is not None:
+            chat = check_chat_template(chat, str(bundle / MANIFEST))
+        return Model(entry, lm, chat)
+
+
+def _key(entry: dict) -> tuple[str, str]:
+    """Models are cached by id and manifest: a re-exported bundle is loaded afresh."""
+    return entry["id"], entry["manifest_sha256"]
+
+
+class StopCutter:
+    """Cuts streamed text before the first stop string.
+
+    Text is released only when no stop string can still begin inside it: the longest
+    unsent tail that is a prefix of some stop string waits for the next piece. So a
+    stop string is found even when it spans tokens, and a stop string can only start
+    at or after the first unsent character, which is where searching starts.
+    """
+
+    def __init__(self, stops: tuple[str, ...]):
+        self.stops = stops
+        self.text = ""
+        self.sent = 0
+        self.stopped = False
+
+    def push(self, piece: str, final: bool = False) -> str:
+        """Add ``piece``; return the text now safe to send (all of it when ``final``)."""
+        if self.stopped:
+            return ""
+        self.text += piece
+        hits = [i for s in self.stops if (i := self.text.find(s, self.sent)) >= 0]
+        if hits:
+            self.stopped = True
+            end = min(hits)
+        else:
+            end = len(self.text) if final else len(self.text) - self.held_back()
+        out, self.sent = self.text[self.sent : end], end
+        return out
+
+    def held_back(self) -> int:
+        tail = self.text[self.sent :]
+        return max(
+            (
+                k
+                for s in self.stops
+                for k in range(1, min(len(s), len(tail) + 1))
+                if tail.endswith(s[:k])
+            ),
+            default=0,
+        )
+
+
+class TextGeneration:
+    """One reply: iterate it for text pieces as they become safe to send; afterwards
+    ``finish_reason`` and ``usage()`` say how it ended."""
+
+    def __init__(self, lm: OnnxLM, context: list[int], sampling: Sampling):
+        self.lm, self.context, self.sampling = lm, context, sampling
+        self.finish_reason = "length"
+        self.completion_tokens = 0
+
+    def usage(self) -> dict:
+        """Prompt tokens are the context the model read (``prompt_prefix`` included,
+        cropped to ``block_size``); completion tokens are every token sampled, the
+        end-of-document token and one that completed a stop string included."""
+        prompt, completion = len(self.context), self.completion_tokens
+        total = prompt + completion
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+
+    def __iter__(self) -> Iterator[str]:
+        s = self.sampling
+        utf8, cutter = Utf8Stream(), StopCutter(s.stop)
+        stop_ids = set(self.lm.generation["stop_ids"])
+        tokens = self.lm.generate(
+            self.context,
+            s.max_tokens,
+            temperature=s.temperature,
+            top_k=s.top_k,
+            top_p=s.top_p,
+            seed=s.seed,
+        )
+        for token in tokens:
+            self.completion_tokens += 1
+            if token in stop_ids:
+                self.finish_reason = "stop"
+                break
+            piece = cutter.push(utf8.push(self.lm.tokenizer.token_bytes(token)))
+            if piece:
+                yield piece
+            if cutter.stopped:
+                self.finish_reason = "stop"
+                return
+        tail = cutter.push(utf8.flush(), final=True)
+        if cutter.stopped:
+            self.finish_reason = "stop"
+        if tail:
+            yield tail
+
+
+def create_app(
+    catalogue: Catalogue,
+    web: Path,
+    *,
+    max_tokens_cap: int = 1024,
+    max_body_bytes: int = 65536,
+    allowed_hosts: list[str] | None = None,
+) -> Starlette:
+    """The whole site. Without a ``web`` directory, ``/`` says so and the rest still
+    works. ``allowed_hosts=None`` answers any Host header."""
+    if web.is_dir():
+        site = Mount("/", StaticFiles(directory=web, html=True))
+    else:
+        note = (
+            "<!doctype html><p>sup serve: the player page is missing (no directory "
+            f"{html.escape(str(web))}); the API is at /v1 and the releases at /releases/.</p>"
+        )
+        site = Route("/", lambda request: HTMLResponse(note))
+    return Starlette(
+        routes=[
+            Mount("/v1", create_api(catalogue, max_tokens_cap, max_body_bytes)),
+            Mount("/releases", StaticFiles(directory=catalogue.releases)),
+            site,
+        ],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["*"])],
+    )
+
+
+def create_api(catalogue: Catalogue, max_tokens_cap: int, max_body_bytes: int) -> FastAPI:
+    """The OpenAI-compatible API, mounted at /v1; every error is an OpenAI error body."""
+    api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    @api.get("/models")
+    async def list_models() -> dict:
+        registry = await run_in_threadpool(catalogue.registry)
+        return {"object": "list", "data": [model_object(e, catalogue) for e in registry["models"]]}
+
+    @api.get("/models/{name}")
+    async def get_model(name: str) -> dict:
+        return model_object(await find(name, "name"), catalogue)
+
+    @api.post("/completions")
+    async def completions(request: Request):
+        return await complete(request, chat=False)
+
+    @api.post("/chat/completions")
+    async def chat_completions(request: Request):
+        return await complete(request, chat=True)
+
+    async def find(name: str, param: str) -> dict:
+        entry = await run_in_threadpool(catalogue.find, name)
+        if entry is None:
+            message = f"no model named {name!r} (see GET /v1/models)"
+            raise ApiError(404, message, param, "model_not_found")
+        return entry
+
+    async def complete(request: Request, chat: bool):
+        body = parse_json(await read_body(request, max_body_bytes))
+        req = parse_request(body, chat=chat, max_tokens_cap=max_tokens_cap)
+        entry = await find(req.model, "model")
+        if chat and not entry["chat"]:
+            raise invalid("model", f"{entry['id']} is not a chat model: use /v1/completions")
+        model = await run_in_threadpool(catalogue.load, entry)
+        prompt = render(model.chat, req.messages) if chat else req.prompt
+        context, _ = await run_in_threadpool(model.lm.context, prompt)
+        stops = tuple(model.chat["stop"]) if chat else ()
+        sampling = req.sampling(model.lm.generation["defaults"], max_tokens_cap, stops)
+        generation = TextGeneration(model.lm, context, sampling)
+        reply = Reply(entry["id"], chat)
+        if req.stream:
+            return StreamingResponse(
+                reply.events(generation, req.include_usage),  # a sync iterator: threadpool
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        content = await run_in_threadpool(lambda: "".join(generation))
+        return reply.body(content, generation.finish_reason, generation.usage())
+
+    @api.exception_handler(ApiError)
+    async def api_error(request: Request, e: ApiError) -> JSONResponse:
+        return JSONResponse(e.body(), status_code=e.status)
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, e: HTTPException) -> JSONResponse:
+        """Unknown paths (404) and methods (405) under /v1, in OpenAI's error shape."""
+        path = request.url.path
+        if e.status_code == 405:
+            message, code = f"{request.method} is not allowed on {path}", "method_not_allowed"
+        else:
+            message, code = f"{request.method} {path}: {e.detail}", None
+        body = ApiError(e.status_code, message, None, code).body()
+        return JSONResponse(body, e.status_code, headers=e.headers)
+
+    @api.exception_handler(SupError)
+    async def server_side(request: Request, e: SupError) -> JSONResponse:
+        """A broken registry or bundle is the server's problem, not the client's."""
+        return JSONResponse(ApiError(500, str(e)).body(), status_code=500)
+
+    @api.exception_handler(Exception)
+    async def unexpected(request: Request, e: Exception) -> JSONResponse:
+        """No traceback to the client; uvicorn logs it on the server's stderr."""
+        return JSONResponse(ApiError(500, "internal server error").body(), status_code=500)
+
+    return api
+
+
+def model_object(entry: dict, catalogue: Catalogue) -> dict:
+    """OpenAI's model object plus sup's ``lineage`` and ``chat``. The registry records
+    no creation time, so ``created`` is when this server read the registry."""
+    return {
+        "id": entry["id"],
+        "object": "model",
+        "created": catalogue.read_at,
+        "owned_by": "sup",
+        "lineage": entry["lineage"],
+        "chat": entry["chat"],
+    }
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it passes ``limit`` bytes: a declared
+    length before reading anything, a chunked body as it arrives, so an oversized
+    upload is never buffered whole."""
+    message = f"the request body is over this server's limit of {limit} bytes"
+    too_large = ApiError(413, message, None, "request_too_large")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
