@@ -42,7 +42,7 @@ def plain_fp32_loop(data_dir: Path, steps: int) -> float:
         starts = rng.integers(0, len(tokens) - T - 1, B)
         chunk = torch.from_numpy(tokens[starts[:, None] + np.arange(T + 1)].astype(np.int64))
         t0 = time.perf_counter()
-        logits = model(chunk[:, :-1])
+        logits, _ = model(chunk[:, :-1])
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), chunk[:, 1:].reshape(-1))
         loss.backward()
         opt.step()

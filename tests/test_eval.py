@@ -122,7 +122,7 @@ def test_stride_in_process_matches_brute_force(char_run, char_data):
     nats = 0.0
     with torch.no_grad():
         for start, end, first in windows_for(len(ids) - 1, BLOCK, stride):
-            logits = model(torch.tensor([ids[start:end]]))[0]
+            logits = model(torch.tensor([ids[start:end]]))[0][0]
             logp = torch.log_softmax(logits.double(), dim=-1)
             for t in range(first, end):
                 nats -= logp[t - start, ids[t + 1]].item()

@@ -106,3 +106,14 @@ def test_parity_failure_refuses_the_export(char_run, tmp_path, monkeypatch):
     with pytest.raises(SupError, match=r"export refused: ONNX Runtime differs .* nothing was"):
         sup.ship.export.export_bundle(char_run, tmp_path / "bundle-1")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_graphs_carry_no_build_machine_paths(char_bundle, bpe_bundle):
+    """The exporter's per-node metadata (stack traces with this checkout's paths) is
+    stripped: a bundle says nothing about the machine that built it."""
+    from helpers import REPO
+
+    for bundle in (char_bundle, bpe_bundle):
+        for graph in ("model.onnx", "model.kv.onnx"):
+            data = (bundle / graph).read_bytes()
+            assert str(REPO).encode() not in data and b"stack_trace" not in data, graph

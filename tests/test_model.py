@@ -41,17 +41,17 @@ def test_kv_cache_matches_uncached_forward(arch, mlp, softcap):
     gen = torch.Generator().manual_seed(1)
     idx = torch.randint(0, VOCAB, (2, BLOCK), generator=gen)
     with torch.no_grad():
-        full = model(idx)
+        full = model(idx)[0]
         # the check below is only meaningful if positions really differ
         assert (full[:, 1:] - full[:, :-1]).abs().max() > 1e-2
 
         prefill = 5
         cache = KVCache(model.cfg, batch=2)
-        out = model(idx[:, :prefill], cache=cache)
+        out = model(idx[:, :prefill], cache)[0]
         torch.testing.assert_close(out, full[:, :prefill], atol=1e-5, rtol=0)
         assert cache.pos == prefill
         for t in range(prefill, BLOCK):
-            step = model(idx[:, t : t + 1], cache=cache)
+            step = model(idx[:, t : t + 1], cache)[0]
             torch.testing.assert_close(step[:, 0], full[:, t], atol=1e-5, rtol=0)
         assert cache.pos == BLOCK
 
@@ -62,14 +62,14 @@ def test_kv_cache_chunk_after_prefix(arch, mlp, softcap):
     model = make_model(arch, mlp, softcap, seed=3)
     idx = torch.randint(0, VOCAB, (1, BLOCK), generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
-        full = model(idx)
+        full = model(idx)[0]
         cache = KVCache(model.cfg, batch=1)
-        pieces = [model(idx[:, a:b], cache=cache) for a, b in ((0, 7), (7, 11), (11, BLOCK))]
+        pieces = [model(idx[:, a:b], cache)[0] for a, b in ((0, 7), (7, 11), (11, BLOCK))]
         torch.testing.assert_close(torch.cat(pieces, dim=1), full, atol=1e-5, rtol=0)
         # last_only returns just the final position
         cache.reset()
-        model(idx[:, :10], cache=cache)
-        last = model(idx[:, 10:15], cache=cache, last_only=True)
+        model(idx[:, :10], cache)
+        last = model(idx[:, 10:15], cache, last_only=True)[0]
         assert last.shape == (1, 1, VOCAB)
         torch.testing.assert_close(last[:, 0], full[:, 14], atol=1e-5, rtol=0)
 
@@ -80,8 +80,8 @@ def test_cache_is_needed_for_the_offset():
     model = make_model("modern", "relu2", 0.0)
     idx = torch.randint(0, VOCAB, (1, 8), generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
-        full = model(idx)
-        alone = model(idx[:, 7:8])
+        full = model(idx)[0]
+        alone = model(idx[:, 7:8])[0]
     assert (alone[:, 0] - full[:, 7]).abs().max() > 1e-3
 
 
@@ -90,19 +90,19 @@ def test_sequence_longer_than_block_is_rejected():
     with pytest.raises(ValueError, match="block_size"):
         model(torch.zeros(1, BLOCK + 1, dtype=torch.long))
     cache = KVCache(model.cfg, batch=1)
-    model(torch.zeros(1, BLOCK - 1, dtype=torch.long), cache=cache)
+    model(torch.zeros(1, BLOCK - 1, dtype=torch.long), cache)
     with pytest.raises(ValueError, match="block_size"):
-        model(torch.zeros(1, 2, dtype=torch.long), cache=cache)
+        model(torch.zeros(1, 2, dtype=torch.long), cache)
 
 
 def test_softcap_bounds_logits():
     model = make_model("modern", "relu2", 2.0)
     with torch.no_grad():
-        logits = model(torch.randint(0, VOCAB, (2, BLOCK)))
+        logits = model(torch.randint(0, VOCAB, (2, BLOCK)))[0]
     assert logits.abs().max() <= 2.0
     uncapped = make_model("modern", "relu2", 0.0)
     with torch.no_grad():
-        assert uncapped(torch.randint(0, VOCAB, (2, BLOCK))).abs().max() > 2.0
+        assert uncapped(torch.randint(0, VOCAB, (2, BLOCK)))[0].abs().max() > 2.0
 
 
 @pytest.mark.parametrize(("arch", "mlp", "softcap"), VARIANTS)
@@ -173,7 +173,7 @@ def test_stats_modern_has_no_bias_and_no_norm_params(mlp):
     names = [name for name, _ in model.named_parameters()]
     assert not [n for n in names if n.endswith("bias")]
     assert all(p.dim() == 2 for p in model.parameters())  # RMSNorm is parameter-free
-    assert not hasattr(model, "wpe")  # RoPE: no learned positions
+    assert model.wpe is None  # RoPE: no learned positions
     hidden = 4 * C if mlp == "relu2" else int(8 * C / 3 + 7) // 8 * 8
     fc_out = hidden if mlp == "relu2" else 2 * hidden
     per_layer = 3 * C * C + C * C + C * fc_out + hidden * C
@@ -203,9 +203,9 @@ def test_dropout_only_in_training_mode():
     model = make_model("base", "gelu", 0.0)
     idx = torch.randint(0, VOCAB, (2, BLOCK), generator=torch.Generator().manual_seed(8))
     with torch.no_grad():
-        a, b = model(idx), model(idx)
+        a, b = model(idx)[0], model(idx)[0]
         assert torch.equal(a, b)
         model.train()
         torch.manual_seed(0)
-        c = model(idx)
+        c = model(idx)[0]
     assert not torch.equal(a, c)

@@ -54,7 +54,7 @@ def target_nats(
 ) -> torch.Tensor:
     """Cross-entropy (nats) of each target in ``y`` given inputs ``x``; float64, shape (B, T)."""
     with autocast(device, precision):
-        logits = model(x.to(device))
+        logits, _ = model(x.to(device))
     nats = F.cross_entropy(logits.float().transpose(1, 2), y.to(device), reduction="none")
     return nats.double().cpu()
 

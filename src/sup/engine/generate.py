@@ -70,7 +70,8 @@ def generate(
     def forward(ids: list[int]) -> torch.Tensor:
         x = torch.tensor([ids], dtype=torch.long, device=device)
         with autocast(device, precision):
-            return model(x, cache=cache, last_only=True)
+            logits, _ = model(x, cache, last_only=True)
+            return logits
 
     logits = forward(context)
     for n in range(max_new_tokens):

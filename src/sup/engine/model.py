@@ -1,9 +1,19 @@
-"""One GPT module, two architectures, and a KV cache for generation.
+"""One GPT module, two architectures, one forward pass.
 
 ``arch="base"`` is nanoGPT's model: LayerNorm, learned positions, biases, GELU MLP.
 ``arch="modern"``: rotary positions (RoPE), parameter-free RMSNorm, no biases, QK-norm,
 ReLU² or SwiGLU MLP and an optional logit soft-cap. Both tie the token embedding to the
-output head and run attention through ``scaled_dot_product_attention``.
+output head. Every architecture choice is made once, at construction (which norm, which
+activation, which position scheme); the forward pass reads as the maths. Attention
+kernels live in ``attention.py``, the modern block's elementwise kernels in ``ops.py``.
+
+``GPT.forward(idx, past=None)`` is the only forward pass. ``past`` holds the keys and
+values of earlier positions and the new tokens go after them:
+
+- ``KVCache``: preallocated and written in place, for PyTorch generation;
+- ``TensorPast``: a tensor ``[n_layer, 2, batch, n_head, past, head_dim]`` in, the same
+  with the new positions appended out, for the exported ONNX graphs (ship/graphs.py),
+  which wrap this same forward.
 
 Cost figures (see ``Stats``):
 - ``params``: every trainable parameter, the tied embedding counted once.
@@ -21,8 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ARCHS = ("base", "modern")
-MLPS = ("gelu", "relu2", "swiglu")
+from sup.engine import ops
+from sup.engine.attention import causal_attention
+from sup.formats.manifest import ARCHS, MLPS
 
 
 @dataclass
@@ -55,7 +66,9 @@ class Stats:
 
 
 class KVCache:
-    """Preallocated keys and values for every layer; ``pos`` tokens are filled."""
+    """Preallocated keys and values for every layer; ``pos`` positions are filled."""
+
+    traced = False
 
     def __init__(self, cfg: ModelConfig, batch: int, device: torch.device | str = "cpu"):
         self.cfg = cfg
@@ -66,6 +79,7 @@ class KVCache:
         self.v: torch.Tensor | None = None
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
+        """Store the new positions' keys and values; return those of every position."""
         if self.k is None:  # allocate on first use, in the dtype the model runs in
             c = self.cfg
             shape = (c.n_layer, self.batch, c.n_head, c.block_size, c.head_dim)
@@ -76,101 +90,126 @@ class KVCache:
         self.v[layer, :, :, self.pos : end] = v
         return self.k[layer, :, :, :end], self.v[layer, :, :, :end]
 
+    def advance(self, n: int) -> None:
+        self.pos += n
+
+    def present(self) -> KVCache:
+        return self
+
     def reset(self) -> None:
         self.pos = 0
 
 
-def rms_norm(x: torch.Tensor) -> torch.Tensor:
-    return F.rms_norm(x, (x.size(-1),))
+class TensorPast:
+    """The cache as a tensor, for graphs: nothing is mutated, the present is returned."""
+
+    traced = True
+
+    def __init__(self, past: torch.Tensor):
+        self.past = past  # [n_layer, 2, batch, n_head, past, head_dim]
+        self.pos = past.size(4)
+        self.layers: list[torch.Tensor] = []
+
+    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
+        k = torch.cat((self.past[layer, 0], k), dim=2)
+        v = torch.cat((self.past[layer, 1], v), dim=2)
+        self.layers.append(torch.stack((k, v)))
+        return k, v
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def present(self) -> torch.Tensor:
+        return torch.stack(self.layers)
 
 
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    half = x.size(-1) // 2
-    x1, x2 = x[..., :half], x[..., half:]
-    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-    return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
+class RMSNorm(nn.Module):
+    """Parameter-free RMSNorm (ops.rms_norm) as a module, so blocks pick a norm once."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ops.rms_norm(x)
+
+
+class ReLU2(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ops.relu2(x)
+
+
+class SwiGLU(nn.Module):
+    """silu(gate) * up, from a projection twice as wide as the hidden layer."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate, up = x.chunk(2, dim=-1)
+        return F.silu(gate) * up
+
+
+def make_norm(cfg: ModelConfig) -> nn.Module:
+    return nn.LayerNorm(cfg.n_embd) if cfg.arch == "base" else RMSNorm()
 
 
 class Attention(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.cfg = cfg
+        self.n_head, self.head_dim = cfg.n_head, cfg.head_dim
+        self.qk_norm = cfg.arch == "modern"
+        self.dropout = cfg.dropout
         self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=cfg.bias)
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
         self.resid_dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, x, rope, cache: KVCache | None, layer: int):
-        cfg = self.cfg
+    def forward(self, x, rope, past, layer: int):
         B, T, C = x.shape
-        q, k, v = self.qkv(x).split(C, dim=2)
-        q = q.view(B, T, cfg.n_head, cfg.head_dim).transpose(1, 2)
-        k = k.view(B, T, cfg.n_head, cfg.head_dim).transpose(1, 2)
-        v = v.view(B, T, cfg.n_head, cfg.head_dim).transpose(1, 2)
-        if cfg.arch == "modern":
-            cos, sin = rope
-            q = apply_rope(rms_norm(q), cos, sin).to(v.dtype)
-            k = apply_rope(rms_norm(k), cos, sin).to(v.dtype)
-        if cache is not None:
-            k, v = cache.update(layer, k, v)
-        t_keys = k.size(2)
-        dropout = cfg.dropout if self.training else 0.0
-        out_dtype = v.dtype
-        if x.device.type == "cpu" and v.dtype == torch.bfloat16 and cfg.head_dim < 64:
-            # PyTorch's CPU flash-attention kernel is slow in bf16 for small heads: with
-            # head size 32 the fp32 upcast trains the whole model ~1.8x faster; at 64 it
-            # costs ~20% (docs/LOG.md, 2026-11-21).
-            q, k, v = q.float(), k.float(), v.float()
-        if t_keys == T:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
-        elif T == 1:  # one new token attends to everything cached
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
-        else:  # new tokens after a cached prefix: causal mask shifted by the prefix
-            mask = torch.ones(T, t_keys, dtype=torch.bool, device=x.device).tril(t_keys - T)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
-        y = y.to(out_dtype).transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.proj(y))
+        qkv = self.qkv(x).view(B, T, 3, self.n_head, self.head_dim)
+        if self.qk_norm:  # queries and keys together: half the kernel launches
+            qk = ops.rms_norm(qkv[:, :, :2])
+            if rope is not None:
+                qk = ops.rope(qk, *rope)
+            q, k = qk.unbind(2)
+        else:
+            q, k = qkv[:, :, 0], qkv[:, :, 1]
+        v = qkv[:, :, 2]
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [B, H, T, D]
+        if past is not None:
+            k, v = past.update(layer, k, v)
+        y = causal_attention(
+            q,
+            k,
+            v,
+            dropout_p=self.dropout if self.training else 0.0,
+            traced=past is not None and past.traced,
+        )
+        return self.resid_dropout(self.proj(y.transpose(1, 2).reshape(B, T, C)))
 
 
 class MLP(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.kind = cfg.mlp
         if cfg.mlp == "swiglu":
             hidden = int(8 * cfg.n_embd / 3 + 7) // 8 * 8
             self.fc = nn.Linear(cfg.n_embd, 2 * hidden, bias=cfg.bias)
+            self.act = SwiGLU()
         else:
             hidden = 4 * cfg.n_embd
             self.fc = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
+            self.act = nn.GELU() if cfg.mlp == "gelu" else ReLU2()
         self.proj = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, x):
-        h = self.fc(x)
-        if self.kind == "gelu":
-            h = F.gelu(h)
-        elif self.kind == "relu2":
-            h = F.relu(h).square()
-        else:
-            gate, up = h.chunk(2, dim=-1)
-            h = F.silu(gate) * up
-        return self.dropout(self.proj(h))
+        return self.dropout(self.proj(self.act(self.fc(x))))
 
 
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.modern = cfg.arch == "modern"
-        if not self.modern:
-            self.ln1 = nn.LayerNorm(cfg.n_embd)
-            self.ln2 = nn.LayerNorm(cfg.n_embd)
+        self.ln1 = make_norm(cfg)
         self.attn = Attention(cfg)
+        self.ln2 = make_norm(cfg)
         self.mlp = MLP(cfg)
 
-    def forward(self, x, rope, cache, layer):
-        norm1 = rms_norm if self.modern else self.ln1
-        norm2 = rms_norm if self.modern else self.ln2
-        x = x + self.attn(norm1(x), rope, cache, layer)
-        return x + self.mlp(norm2(x))
+    def forward(self, x, rope, past, layer: int):
+        x = x + self.attn(self.ln1(x), rope, past, layer)
+        return x + self.mlp(self.ln2(x))
 
 
 class GPT(nn.Module):
@@ -178,20 +217,21 @@ class GPT(nn.Module):
         super().__init__()
         if cfg.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}")
+        if cfg.mlp not in MLPS:
+            raise ValueError(f"mlp must be one of {MLPS}")
         self.cfg = cfg
         self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
-        if cfg.arch == "base":
-            self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
-            self.ln_f = nn.LayerNorm(cfg.n_embd)
-        else:
-            inv_freq = 1.0 / cfg.rope_theta ** (
-                torch.arange(0, cfg.head_dim, 2, dtype=torch.float32) / cfg.head_dim
-            )
-            freqs = torch.outer(torch.arange(cfg.block_size, dtype=torch.float32), inv_freq)
-            self.register_buffer("rope_cos", freqs.cos(), persistent=False)
-            self.register_buffer("rope_sin", freqs.sin(), persistent=False)
+        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd) if cfg.arch == "base" else None
+        if cfg.arch == "modern":
+            d = cfg.head_dim
+            inv_freq = 1.0 / cfg.rope_theta ** (torch.arange(0, d, 2, dtype=torch.float32) / d)
+            angles = torch.outer(torch.arange(cfg.block_size, dtype=torch.float32), inv_freq)
+            # [position, 1, 1, head_dim / 2]: broadcasts over (q|k, head) in Attention
+            self.register_buffer("rope_cos", angles.cos()[:, None, None], persistent=False)
+            self.register_buffer("rope_sin", angles.sin()[:, None, None], persistent=False)
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.ln_f = make_norm(cfg)
         self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # tied
         self.apply(self._init_weights)
@@ -212,38 +252,47 @@ class GPT(nn.Module):
     def stats(self) -> Stats:
         cfg = self.cfg
         params = sum(p.numel() for p in self.parameters())
-        pos = self.wpe.weight.numel() if cfg.arch == "base" else 0
+        pos = self.wpe.weight.numel() if self.wpe is not None else 0
         non_embedding = params - pos - self.wte.weight.numel()
         flops = 6 * (params - pos) + 12 * cfg.n_layer * cfg.n_embd * cfg.block_size
         return Stats(params, non_embedding, flops)
 
     def forward(
-        self, idx: torch.Tensor, cache: KVCache | None = None, last_only: bool = False
-    ) -> torch.Tensor:
-        """Logits for every position of ``idx`` (or the last one with ``last_only``).
+        self, idx: torch.Tensor, past: KVCache | TensorPast | None = None, *, last_only=False
+    ) -> tuple[torch.Tensor, KVCache | torch.Tensor | None]:
+        """Logits for every position of ``idx`` (or the last with ``last_only``), and the
+        present keys and values (None without a ``past``)."""
+        h = self.hidden_states(idx, past)
+        if last_only:
+            h = h[:, -1:]
+        return self.logits(h), (past.present() if past is not None else None)
 
-        With a cache, ``idx`` holds only the new tokens; they are placed after the
-        ``cache.pos`` tokens already there.
-        """
+    def hidden_states(
+        self, idx: torch.Tensor, past: KVCache | TensorPast | None = None
+    ) -> torch.Tensor:
+        """The final-norm hidden state of every new position; the new tokens sit at
+        positions ``past.pos ..`` (0 without a past)."""
         T = idx.size(1)
-        start = cache.pos if cache is not None else 0
-        if start + T > self.cfg.block_size:
+        start = past.pos if past is not None else 0
+        if (past is None or not past.traced) and start + T > self.cfg.block_size:
             raise ValueError(f"sequence of {start + T} tokens exceeds block_size")
         x = self.wte(idx)
         rope = None
-        if self.cfg.arch == "base":
+        if self.wpe is not None:
             x = x + self.wpe(torch.arange(start, start + T, device=idx.device))
         else:
             rope = (self.rope_cos[start : start + T], self.rope_sin[start : start + T])
         x = self.drop(x)
         for layer, block in enumerate(self.blocks):
-            x = block(x, rope, cache, layer)
-        if cache is not None:
-            cache.pos += T
-        x = self.ln_f(x) if self.cfg.arch == "base" else rms_norm(x)
-        if last_only:
-            x = x[:, -1:, :]
-        logits = self.lm_head(x)
+            x = block(x, rope, past, layer)
+        if past is not None:
+            past.advance(T)
+        return self.ln_f(x)
+
+    def logits(self, h: torch.Tensor, head: torch.Tensor | None = None) -> torch.Tensor:
+        """The output head on hidden states: the tied embedding, or ``head`` [n_embd,
+        vocab] (exported graphs carry it as a constant of its own), then the soft-cap."""
+        logits = self.lm_head(h) if head is None else h @ head
         if self.cfg.softcap > 0:
             logits = self.cfg.softcap * torch.tanh(logits.float() / self.cfg.softcap)
         return logits

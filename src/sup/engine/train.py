@@ -286,7 +286,7 @@ def train(
                     x, y = sampler.next()
                     x, y = x.to(device), y.to(device)
                     with autocast(device, forward_precision):
-                        logits = compiled(x)
+                        logits, _ = compiled(x)
                     loss = F.cross_entropy(logits.float().view(-1, vocab), y.reshape(-1))
                     loss_sum += loss.item()
                     scaler.scale(loss / cfg.gradient_accumulation_steps).backward()
