@@ -118,6 +118,10 @@ def train_errors(tmp_path_factory, char_data):
     (root / "unknown.toml").write_text("n_layer = 1\nlearnig_rate = 0.1\n")
     (root / "wrong.toml").write_text('n_layer = "two"\n')
     (root / "not_data").mkdir()
+    v1 = root / "v1_data"  # what sup 0.1 wrote: one train.bin, meta.json version 1
+    v1.mkdir()
+    (v1 / "train.bin").write_bytes(b"\0\0" * 100)
+    (v1 / "meta.json").write_text(json.dumps({"format": "sup-data", "version": 1}))
     data = ["--data", char_data]
     cases = {
         "short": ["train", "--data", root / "short_data", "--out", root / "run_short",
@@ -128,6 +132,7 @@ def train_errors(tmp_path_factory, char_data):
         "wrong_toml": ["train", root / "wrong.toml", *data, "--out", root / "run_wrong_toml"],
         "invalid": ["train", *data, "--out", root / "run_invalid", *sets(n_embd=30, n_head=4)],
         "no_data": ["train", "--data", root / "not_data", "--out", root / "run_no_data"],
+        "v1_data": ["train", "--data", v1, "--out", root / "run_v1"],
     }  # fmt: skip
     results = dict(zip(cases, run_sup_many(*cases.values()), strict=True))
     return root, results
@@ -135,6 +140,13 @@ def train_errors(tmp_path_factory, char_data):
 
 def no_runs_created(root: Path) -> bool:
     return not [p for p in root.iterdir() if p.name.startswith(("run_", ".run_"))]
+
+
+def test_version_1_data_directory_is_refused(train_errors):
+    root, results = train_errors
+    line = assert_cli_error(results["v1_data"], 1)
+    assert "version 1 data directory" in line and "re-run `sup prepare`" in line
+    assert no_runs_created(root)
 
 
 def test_corpus_shorter_than_one_block(train_errors):

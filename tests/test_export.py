@@ -86,7 +86,7 @@ def test_export_refuses_to_replace_what_is_not_its_own(char_run, char_bundle, tm
 
 def test_failed_export_leaves_no_temporary_directory(char_run, tmp_path):
     """--int8 scores held-out tokens after the graphs are exported and checked; a data
-    directory without val.bin fails it at that late point."""
+    directory that is not a data directory fails it at that late point."""
     from helpers import run_sup
 
     empty = tmp_path / "empty-data"
@@ -94,7 +94,7 @@ def test_failed_export_leaves_no_temporary_directory(char_run, tmp_path):
     out_parent = tmp_path / "bundles"
     out_parent.mkdir()
     proc = run_sup("export", char_run, "--out", out_parent / "b-1", "--int8", "--data", empty)
-    assert "val.bin is missing" in assert_cli_error(proc, 1)
+    assert "has no meta.json" in assert_cli_error(proc, 1)
     assert list(out_parent.iterdir()) == []
 
 

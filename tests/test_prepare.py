@@ -25,8 +25,12 @@ def doc_fraction(text: str) -> float:
 
 
 def read_ids(data_dir: Path, split: str) -> np.ndarray:
+    """A split's ids, read straight from its shard files in meta.json's order."""
     meta = json.loads((data_dir / "meta.json").read_text())
-    return np.fromfile(data_dir / f"{split}.bin", dtype=np.dtype(meta["dtype"]))
+    dtype = np.dtype(meta["dtype"])
+    return np.concatenate(
+        [np.fromfile(data_dir / s["file"], dtype=dtype) for s in meta[split]["shards"]]
+    )
 
 
 def split_docs(ids: np.ndarray, eot: int) -> list[list[int]]:
@@ -89,10 +93,14 @@ def test_meta_json_fields(tmp_path):
     assert meta["val"]["bytes"] > meta["val"]["chars"]  # the tail has multi-byte chars
     assert meta["train"]["tokens"] == len(read_ids(data, "train")) == len(train_text)
     assert meta["val"]["tokens"] == len(read_ids(data, "val")) == len(val_text)
-    for name in ("train.bin", "val.bin", "tokenizer.json"):
+    listed = {p.name for p in data.iterdir()} - {"meta.json"}
+    assert set(meta["files"]) == listed  # every other file, each with its sha256
+    for name in listed:
         assert meta["files"][name] == hashlib.sha256((data / name).read_bytes()).hexdigest()
+    assert meta["version"] == 2
     assert 0 <= meta["overlap"]["fraction"] <= 1
-    assert (data / "train.bin").stat().st_size == 2 * meta["train"]["tokens"]  # uint16
+    assert meta["train"]["shards"] == [{"file": "train-000000.bin", "tokens": len(train_text)}]
+    assert (data / "train-000000.bin").stat().st_size == 2 * meta["train"]["tokens"]  # uint16
     assert len(load_tokens(data, "val")) == meta["val"]["tokens"]
 
 
@@ -218,4 +226,66 @@ def test_prepare_errors_in_process(tmp_path):
         (docs / "one.txt").write_text("a", encoding="utf-8")
         (docs / "two.txt").write_text("b", encoding="utf-8")
         prepare(docs, "char", tmp_path / "d", val_fraction=0.0001)
+    assert not (tmp_path / "d").exists()
+
+
+def test_overlap_counts_val_lines_seen_verbatim_in_train(tmp_path):
+    """Lines compared stripped; blank val lines are not counted; a line cut by the
+    split belongs to both halves as a different line."""
+    train_lines = ["alpha", "  beta  ", "gamma", "alpha"]
+    val_lines = ["beta", "", "delta", "alpha  ", "  ", "epsilon"]
+    text = "\n".join(train_lines) + "\n"
+    val = "\n".join(val_lines) + "\n"
+    src = tmp_path / "c.txt"
+    src.write_text(text + val, encoding="utf-8")
+    fraction = len(val) / len(text + val)
+    meta = prepare(src, "char", tmp_path / "d", val_fraction=fraction - 1e-9)
+    assert (tmp_path / "d" / "val.txt").read_text(encoding="utf-8") == val
+    assert meta["overlap"] == {"val_lines": 4, "val_lines_in_train": 2, "fraction": 0.5}
+
+
+@pytest.mark.parametrize("spec", ["char", "byte", "bpe:300"])
+def test_shards_split_anywhere_give_the_same_tokens(tmp_path, spec):
+    """Tiny shards (many files, windows crossing them) hold exactly the tokens of one
+    big shard, and the memory-mapped reader returns them across boundaries."""
+    text = generate_corpus(300, seed=8) + "世界 🎉 naïve\n" * 5
+    src = tmp_path / "c.txt"
+    src.write_text(text, encoding="utf-8")
+    one = prepare(src, spec, tmp_path / "one")
+    many = prepare(src, spec, tmp_path / "many", shard_tokens=97)
+    assert len(many["train"]["shards"]) == -(-many["train"]["tokens"] // 97) > 10
+    assert all(s["tokens"] == 97 for s in many["train"]["shards"][:-1])
+    for split in ("train", "val"):
+        ids = read_ids(tmp_path / "one", split)
+        assert np.array_equal(read_ids(tmp_path / "many", split), ids)
+        shards = load_tokens(tmp_path / "many", split)
+        starts = np.array([0, 90, 96, 97, 150, len(ids) - 40])
+        want = np.stack([ids[s : s + 40] for s in starts])
+        assert np.array_equal(shards.windows(starts, 40), want)
+        assert np.array_equal(shards.slice(95, 300), ids[95:300])
+    for key in ("tokenizer", "source", "overlap"):
+        assert one[key] == many[key]
+
+
+def test_crlf_and_directory_input_read_as_text_mode_would(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    docs = {f"{i}.txt": f"line one {i}\r\nline two\rthree\n" * (i + 1) for i in range(30)}
+    for name, text in docs.items():
+        (corpus / name).write_bytes(text.encode("utf-8"))
+    meta = prepare(corpus, "byte", tmp_path / "d", val_fraction=0.3)
+    expected = {n: (corpus / n).read_text(encoding="utf-8") for n in docs}  # universal newlines
+    assert "\r" not in "".join(expected.values())
+    tok = load_tokenizer(tmp_path / "d" / "tokenizer.json")
+    got = [tok.decode(d) for split in ("train", "val")
+           for d in split_docs(read_ids(tmp_path / "d", split), tok.eot_id)]  # fmt: skip
+    assert sorted(got) == sorted(expected.values())
+    assert meta["source"]["chars"] == sum(len(t) for t in expected.values())
+
+
+def test_not_utf8_names_the_byte(tmp_path):
+    src = tmp_path / "bad.txt"
+    src.write_bytes(b"fine text\n" * 1000 + b"\xff oops\n")
+    with pytest.raises(SupError, match=r"bad.txt is not UTF-8 text \(byte 10000\)"):
+        prepare(src, "char", tmp_path / "d")
     assert not (tmp_path / "d").exists()

@@ -68,27 +68,53 @@ def last_logged_step(run_dir: Path) -> int:
         return 0
 
 
-def test_exact_resume_after_stop_after(tmp_path, char_data):
+# Each condition is trained straight through (A) and in two halves (B); B must equal A
+# bit for bit. bf16 covers the master-weight path (precision=auto picks it on CPUs with
+# native bf16, as every preset does); accumulation covers several batches per step.
+RESUME_CONDITIONS = {
+    "fp32-base": {},
+    "bf16-base": {"precision": "bf16"},
+    "bf16-modern": {"precision": "bf16", "arch": "modern"},
+    "fp32-modern-accum3": {"arch": "modern", "gradient_accumulation_steps": 3},
+    "auto-modern-accum2": {
+        "precision": "auto",
+        "arch": "modern",
+        "gradient_accumulation_steps": 2,
+    },
+}
+
+
+@pytest.mark.parametrize("condition", sorted(RESUME_CONDITIONS))
+def test_exact_resume_after_stop_after(tmp_path, char_data, condition):
+    extra = RESUME_CONDITIONS[condition]
     a, b = tmp_path / "A", tmp_path / "B"
-    common = ["train", "--data", char_data, "--quiet", "--json", *sets(**EXACT)]
+    common = ["train", "--data", char_data, "--quiet", "--json", *sets(**EXACT, **extra)]
     proc_a, proc_b = run_sup_many([*common, "--out", a], [*common, "--out", b, "--stop-after", 5])
     for proc in (proc_a, proc_b):
         assert proc.returncode == 0, proc.stderr
     result_a = json.loads(proc_a.stdout)
     assert result_a["finished"] and result_a["step"] == 10
+    expected = extra.get("precision", "fp32")
+    if expected != "auto":
+        assert result_a["precision"] == expected
 
     first = json.loads(proc_b.stdout)
     assert first["step"] == 5 and not first["finished"]
     assert json.loads((b / "checkpoints" / "last.json").read_text())["step"] == 5
-    assert [r["step"] for r in read_metrics(b)] == [1, 2, 3, 4, 5]
+    half = read_metrics(b)
+    assert [r["step"] for r in half] == [1, 2, 3, 4, 5]
+    # the first half alone equals A's first half (the same seed and data)
+    assert [r["loss"] for r in half] == [r["loss"] for r in read_metrics(a)[:5]]
 
     second = json.loads(sup_ok("train", "--resume", b, "--quiet", "--json").stdout)
     assert second["step"] == 10 and second["finished"]
+    assert second["precision"] == result_a["precision"]
 
     ma, mb = read_metrics(a), read_metrics(b)
     assert [r["step"] for r in ma] == list(range(1, 11))
     assert [r["step"] for r in mb] == list(range(1, 11))
-    assert [r["loss"] for r in ma] == [r["loss"] for r in mb]  # exact, not approx
+    # steps 6..10 were computed after the resume: exact, not approx
+    assert [r["loss"] for r in ma[5:]] == [r["loss"] for r in mb[5:]]
     assert [r["lr"] for r in ma] == [r["lr"] for r in mb]
     assert [r.get("val_loss") for r in ma] == [r.get("val_loss") for r in mb]
     assert [r.get("val_bpb") for r in ma] == [r.get("val_bpb") for r in mb]
@@ -101,12 +127,31 @@ def test_exact_resume_after_stop_after(tmp_path, char_data):
     model_b, state_b = load_tensors(b)
     assert_same_tensors(model_a, model_b)  # bitwise-equal weights
     assert_same_tensors(state_a, state_b)  # AdamW moments and RNG states too
+    # checkpoints hold fp32 weights whatever the precision (bf16 keeps fp32 masters)
+    assert {t.dtype for t in model_a.values()} == {torch.float32}
+    if result_a["precision"] == "bf16":  # masters are not bf16 values rounded back up
+        assert any(not torch.equal(t, t.bfloat16().float()) for t in model_a.values())
     assert checkpoint_path(a).name == checkpoint_path(b).name == "step-00000010"
 
     # and the run files agree apart from wall-clock figures
     run_a = json.loads((a / "run.json").read_text())
     run_b = json.loads((b / "run.json").read_text())
     assert run_a["config"] == run_b["config"] and run_a["model"] == run_b["model"]
+
+
+def test_resume_accepts_a_model_key_set_to_its_saved_value(tmp_path, char_run):
+    """A command line that repeats the run's settings resumes; a real change does not."""
+    run = tmp_path / "run"
+    shutil.copytree(char_run, run)
+    same, changed = run_sup_many(
+        ["train", "--resume", run, "--quiet", "--set", "max_iters=62",
+         "--set", "n_embd=32", "--set", "arch=base", "--set", "learning_rate=0.003"],
+        ["train", "--resume", run, "--set", "max_iters=62", "--set", "learning_rate=0.001"],
+    )  # fmt: skip
+    assert same.returncode == 0, same.stderr
+    assert [r["step"] for r in read_metrics(run)][-1] == 62
+    line = assert_cli_error(changed, 2)
+    assert "learning_rate cannot change when resuming" in line and "0.003" in line
 
 
 def test_resume_can_extend_a_finished_run_but_not_change_the_model(tmp_path, char_run):
@@ -163,8 +208,16 @@ def test_sigint_saves_a_checkpoint_and_resume_finishes(tmp_path, char_data):
     assert result["finished"] and result["step"] == target
     after = read_metrics(run)
     assert [r["step"] for r in after] == list(range(1, target + 1))
-    assert [r["loss"] for r in after[:stopped]] == [r["loss"] for r in before]
     assert "val_loss" in after[-1]  # the last step is always evaluated
+    # the steps trained after the signal equal an uninterrupted run's
+    straight = tmp_path / "straight"
+    sup_ok(
+        "train", "--data", char_data, "--out", straight, "--quiet",
+        *sets(max_iters=5000, eval_interval=1000, log_interval=1, dropout=0.1),
+        "--stop-after", target,
+    )  # fmt: skip
+    expected = read_metrics(straight)
+    assert [r["loss"] for r in after[stopped:]] == [r["loss"] for r in expected[stopped:]]
 
 
 def test_sigkill_then_resume_has_no_duplicate_steps(tmp_path, char_data):

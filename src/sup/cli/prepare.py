@@ -7,14 +7,26 @@ from pathlib import Path
 
 
 def cmd_prepare(args) -> int:
-    from sup.engine.prepare import prepare
+    from sup.engine.prepare import SHARD_TOKENS, prepare
 
-    meta = prepare(Path(args.input), args.tokenizer, Path(args.out), args.val_fraction, args.force)
+    # Stage lines only on a terminal: a pipe or CI log gets the one summary line.
+    report = (lambda text: print(f"{text}...", file=sys.stderr)) if sys.stderr.isatty() else None
+    meta = prepare(
+        Path(args.input),
+        args.tokenizer,
+        Path(args.out),
+        args.val_fraction,
+        args.force,
+        shard_tokens=SHARD_TOKENS if args.shard_tokens is None else args.shard_tokens,
+        report=report,
+    )
     tr, va = meta["train"], meta["val"]
+    shards = len(tr["shards"]) + len(va["shards"])
     print(
         f"{meta['tokenizer']['type']} tokenizer, vocab {meta['tokenizer']['vocab_size']}: "
         f"train {tr['tokens']:,} tokens ({tr['chars']:,} chars), "
-        f"val {va['tokens']:,} tokens ({va['chars']:,} chars) -> {args.out}",
+        f"val {va['tokens']:,} tokens ({va['chars']:,} chars), "
+        f"{shards} shard{'s' if shards != 1 else ''} -> {args.out}",
         file=sys.stderr,
     )
     if va["oov_chars"]:
@@ -34,10 +46,16 @@ def cmd_prepare(args) -> int:
 
 
 def add_commands(sub) -> None:
-    pr = sub.add_parser("prepare", help="tokenize a corpus into train/val token files")
+    pr = sub.add_parser("prepare", help="tokenize a corpus into train/val token shards")
     pr.add_argument("input", help="text file, directory of text files, or .jsonl with 'text'")
     pr.add_argument("--tokenizer", default="char", help="char | byte | bpe:N (default char)")
     pr.add_argument("--out", required=True, help="data directory to create")
     pr.add_argument("--val-fraction", type=float, default=0.1)
+    pr.add_argument(
+        "--shard-tokens",
+        type=int,
+        metavar="N",
+        help="tokens per shard file (default 67,108,864)",
+    )
     pr.add_argument("--force", action="store_true", help="replace --out if it exists")
     pr.set_defaults(func=cmd_prepare)

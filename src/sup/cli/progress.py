@@ -14,7 +14,7 @@ def _fmt_eval(record: dict) -> str:
     return (
         f"step {record['step']}: loss {record['loss']:.4f}  val_loss {record['val_loss']:.4f}  "
         f"val_bpb {record['val_bpb']:.4f}  {record['tokens_per_s']:,.0f} tok/s  "
-        f"{record['elapsed_s']:.1f}s"
+        f"MFU {record['mfu']:.1%}  {record['elapsed_s']:.1f}s"
     )
 
 
@@ -38,7 +38,8 @@ class ConsoleReporter(Reporter):
             return
         self._print(
             f"training {info['params'] / 1e6:.2f}M params on {info['device']} "
-            f"({info['precision']}), steps {step}->{total}"
+            f"({info['precision']}, measured peak {info['peak_flops'] / 1e9:,.0f} GFLOP/s), "
+            f"steps {step}->{total}"
         )
         if self.tty:
             self.bar = tqdm(total=total, initial=step, file=sys.stderr, unit="step", leave=True)
@@ -49,13 +50,15 @@ class ConsoleReporter(Reporter):
         if self.bar is not None:
             self.bar.update(record["step"] - self.bar.n)
             self.bar.set_postfix_str(
-                f"loss {record['loss']:.4f} | {record['tokens_per_s']:,.0f} tok/s", refresh=False
+                f"loss {record['loss']:.4f} | {record['tokens_per_s']:,.0f} tok/s | "
+                f"MFU {record['mfu']:.1%}",
+                refresh=False,
             )
         elif time.monotonic() - self.last_line > 10:  # plain logs: a line every 10 s
             self.last_line = time.monotonic()
             self._print(
                 f"step {record['step']}/{self.total}: loss {record['loss']:.4f}  "
-                f"{record['tokens_per_s']:,.0f} tok/s"
+                f"{record['tokens_per_s']:,.0f} tok/s  MFU {record['mfu']:.1%}"
             )
 
     def eval(self, record: dict) -> None:

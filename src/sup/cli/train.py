@@ -46,9 +46,10 @@ def cmd_train(args) -> int:
             if (result["val_loss"] is not None)
             else ""
         )
+        mfu = f" (MFU {result['mfu']:.1%})" if result["mfu"] is not None else ""
         print(
             f"{result['run_dir']}: step {result['step']}/{result['max_iters']}, {val}"
-            f"{result['tokens_per_s'] or 0:,.0f} tok/s, {result['elapsed_s']:.1f}s",
+            f"{result['tokens_per_s'] or 0:,.0f} tok/s{mfu}, {result['elapsed_s']:.1f}s",
             file=sys.stderr,
         )
     return 0

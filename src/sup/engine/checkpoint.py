@@ -27,6 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from sup.errors import SupError
 from sup.fileio import sha256_file, write_json_atomic
+from sup.formats.run import checkpoint_dir
 
 TIED_KEYS = ("lm_head.weight",)  # same tensor as wte.weight; re-tied on load
 
@@ -116,20 +117,6 @@ def _prune(ckpt_root: Path) -> None:
     for d in ckpt_root.iterdir():
         if d.is_dir() and d.name.startswith("step-") and d.name not in keep:
             shutil.rmtree(d, ignore_errors=True)
-
-
-def checkpoint_dir(run_dir: Path, which: str = "last") -> Path:
-    pointer = Path(run_dir) / "checkpoints" / f"{which}.json"
-    if not pointer.exists():
-        raise SupError(f"no {which!r} checkpoint in {run_dir}: train it first (sup train)")
-    try:
-        name = json.loads(pointer.read_text())["dir"]
-    except (ValueError, KeyError):
-        raise SupError(f"checkpoint pointer {pointer} is corrupt") from None
-    path = pointer.parent / name
-    if not path.is_dir():
-        raise SupError(f"checkpoint {path} named by {pointer.name} is missing")
-    return path
 
 
 def load_checkpoint(

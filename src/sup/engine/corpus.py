@@ -1,56 +1,65 @@
-"""Read a corpus into documents: a text file, a directory of text files, or JSONL.
+"""Read a corpus as documents, streamed: a text file, a directory of text files, or JSONL.
 
 A single text file is one document. A directory gives one document per file (sorted by
-relative path, hidden files skipped). JSONL gives one document per line, from its
-``text`` field.
+relative path, hidden files skipped). JSONL gives one document per non-blank line, from
+its ``text`` field. Empty documents are skipped.
+
+Nothing here holds a corpus in memory: ``Document.chunks()`` yields a document's text
+in pieces of about ``CHUNK_BYTES`` (a JSONL document is one piece, its line), and every
+pass over the corpus reads it again. Text is decoded as UTF-8 with universal newlines
+(``\\r\\n`` and ``\\r`` become ``\\n``), as ``open()`` in text mode does, so a document's
+text is what ``Path.read_text()`` would return.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import io
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sup.errors import SupError
 from sup.fileio import sha256_file
 
+CHUNK_BYTES = 1 << 20
 
-@dataclass
+
+@dataclass(frozen=True)
+class Document:
+    """One document, read again each time ``chunks()`` is called."""
+
+    where: str  # for messages: a path, or path:line for JSONL
+    chunks: Callable[[], Iterator[str]]
+
+
+@dataclass(frozen=True)
 class Corpus:
-    documents: list[str]
+    path: Path
     kind: str  # "text" | "dir" | "jsonl"
-    path: str
-    sha256: str
+    files: tuple[Path, ...]  # what is read, in order
 
-    @property
-    def chars(self) -> int:
-        return sum(len(d) for d in self.documents)
+    def documents(self) -> Iterator[Document]:
+        if self.kind == "jsonl":
+            yield from _jsonl_documents(self.path)
+            return
+        for f in self.files:
+            yield Document(str(f), lambda f=f: read_text_chunks(f))
 
-
-def _read_utf8(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise SupError(f"{path} is not UTF-8 text (byte {e.start}): convert it first") from None
-
-
-def _read_jsonl(path: Path) -> list[str]:
-    docs = []
-    for lineno, line in enumerate(_read_utf8(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise SupError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise SupError(f'{path}:{lineno}: each JSONL line needs a string "text" field')
-        docs.append(obj["text"])
-    return docs
+    def sha256(self) -> str:
+        """The source's identity: the file's sha256, or for a directory the sha256 of
+        each file's relative path and sha256, in order."""
+        if self.kind != "dir":
+            return sha256_file(self.path)
+        digest = hashlib.sha256()
+        for f in self.files:
+            digest.update(f"{f.relative_to(self.path).as_posix()}\0{sha256_file(f)}\n".encode())
+        return digest.hexdigest()
 
 
-def read_corpus(path: Path) -> Corpus:
+def open_corpus(path: Path) -> Corpus:
     path = Path(path)
     if not path.exists():
         raise SupError(f"input not found: {path}")
@@ -62,17 +71,44 @@ def read_corpus(path: Path) -> Corpus:
         )
         if not files:
             raise SupError(f"input directory {path} has no files")
-        digest = hashlib.sha256()
-        docs = []
-        for f in files:
-            digest.update(f"{f.relative_to(path).as_posix()}\0{sha256_file(f)}\n".encode())
-            docs.append(_read_utf8(f))
-        corpus = Corpus(docs, "dir", str(path), digest.hexdigest())
-    elif path.suffix == ".jsonl":
-        corpus = Corpus(_read_jsonl(path), "jsonl", str(path), sha256_file(path))
-    else:
-        corpus = Corpus([_read_utf8(path)], "text", str(path), sha256_file(path))
-    corpus.documents = [d for d in corpus.documents if d]
-    if corpus.chars == 0:
-        raise SupError(f"input {path} is empty: give it some text")
-    return corpus
+        return Corpus(path, "dir", tuple(files))
+    kind = "jsonl" if path.suffix == ".jsonl" else "text"
+    return Corpus(path, kind, (path,))
+
+
+def read_text_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[str]:
+    """The text of a UTF-8 file in pieces, newlines translated; never a split character."""
+    decoder = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder("utf-8")(), translate=True)
+    offset = 0
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk_bytes)
+            try:
+                text = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as e:
+                at = max(offset + e.start, 0)
+                raise SupError(f"{path} is not UTF-8 text (byte {at}): convert it first") from None
+            offset += len(block)
+            if text:
+                yield text
+            if not block:
+                return
+
+
+def _jsonl_documents(path: Path) -> Iterator[Document]:
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise SupError(f"{path}:{lineno}: not UTF-8 text (byte {e.start})") from None
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SupError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise SupError(f'{path}:{lineno}: each JSONL line needs a string "text" field')
+            text = obj["text"]
+            yield Document(f"{path}:{lineno}", lambda text=text: iter((text,) if text else ()))

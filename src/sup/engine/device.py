@@ -79,6 +79,36 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "fp32"  # MPS: autocast support varies by macOS version; opt in explicitly
 
 
+@functools.cache
+def peak_flops(device: torch.device, precision: str, seconds: float = 0.15) -> float:
+    """Measured matmul FLOP/s of this device in ``precision`` (fp16 autocast counts as
+    bf16 on CPU), the denominator of MFU. A square matmul large enough to run at the
+    kernel's best is repeated for about ``seconds``; it is measured, not looked up,
+    so it holds on any machine, and it is measured once per process."""
+    dtype = DTYPES["bf16" if precision in ("bf16", "fp16") and device.type == "cpu" else precision]
+    n = 1024 if device.type == "cpu" else 8192
+    # Its own generator: drawing from the global one would shift dropout after a resume.
+    gen = torch.Generator(device=device).manual_seed(0)
+    a = torch.randn(n, n, dtype=dtype, device=device, generator=gen)
+    b = torch.randn(n, n, dtype=dtype, device=device, generator=gen)
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    a @ b  # warm-up: first-call allocation and kernel selection
+    sync()
+    reps, start = 0, time.perf_counter()
+    while True:
+        a @ b
+        reps += 1
+        if reps % 4 == 0:
+            sync()
+            if time.perf_counter() - start >= seconds:
+                break
+    return 2 * n**3 * reps / (time.perf_counter() - start)
+
+
 def autocast(device: torch.device, precision: str):
     if precision == "fp32":
         return contextlib.nullcontext()

@@ -31,6 +31,7 @@ from sup.engine.device import autocast
 from sup.engine.model import GPT
 from sup.engine.vocab import Tokenizer
 from sup.errors import SupError, UsageError
+from sup.formats.data import TokenShards
 from sup.formats.tokenizer import UNICODE_SCALARS, CharTokenizer
 
 LN2 = math.log(2)
@@ -62,7 +63,7 @@ def target_nats(
 @torch.no_grad()
 def evaluate_windows(
     model: GPT,
-    tokens: np.ndarray,
+    tokens: TokenShards,
     starts: np.ndarray,
     batch_size: int,
     tok: Tokenizer,
@@ -85,8 +86,7 @@ def evaluate_windows(
     was_training = model.training
     model.eval()
     for i in range(0, len(starts), batch_size):
-        idx = starts[i : i + batch_size, None] + np.arange(block + 1)
-        chunk = torch.from_numpy(tokens[idx].astype(np.int64))
+        chunk = torch.from_numpy(tokens.windows(starts[i : i + batch_size], block + 1))
         nats = target_nats(model, chunk[:, :-1], chunk[:, 1:], device, precision)
         targets = chunk[:, 1:].numpy()
         batch_nats = nats.sum().item()

@@ -1,19 +1,8 @@
-"""A run directory is self-describing: everything needed to sample or evaluate it.
-
-::
-
-    RUN_DIR/
-      run.json          resolved config, model size, data directory and its sha256s
-      tokenizer.json    copy of the data directory's tokenizer
-      metrics.jsonl     one JSON object per logged step (see train.py)
-      checkpoints/      see checkpoint.py
-
-``sup sample RUN_DIR`` and ``sup eval RUN_DIR`` read nothing outside it.
-"""
+"""The run directory (format: sup/formats/run.py): creating it, recording what a run
+was trained on, opening it, and loading its trained model."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +16,8 @@ from sup.engine.model import GPT
 from sup.engine.vocab import Tokenizer, load_tokenizer, save_tokenizer
 from sup.errors import SupError, UsageError
 from sup.fileio import sha256_file, write_json_atomic
-from sup.formats.data import load_meta
-
-RUN_FORMAT = "sup-run"
-DATA_FILES = ("train.bin", "val.bin", "tokenizer.json")
+from sup.formats.data import META, load_meta
+from sup.formats.run import RUN_FILE, RUN_FORMAT, RUN_VERSION, read_run_info
 
 
 @dataclass
@@ -42,10 +29,14 @@ class Run:
 
 
 def data_fingerprint(data_dir: Path) -> dict[str, str]:
+    """sha256 of the data directory's meta.json and of every file it lists: what the
+    run was trained on, checked again on resume."""
+    data_dir = Path(data_dir)
+    names = [META, *load_meta(data_dir)["files"]]
     out = {}
-    for name in DATA_FILES:
-        path = Path(data_dir) / name
-        if not path.exists():
+    for name in names:
+        path = data_dir / name
+        if not path.is_file():
             raise SupError(f"{path} is missing: re-run `sup prepare`")
         out[name] = sha256_file(path)
     return out
@@ -59,7 +50,7 @@ def create_run_dir(run_dir: Path, force: bool) -> None:
                 f"run directory {run_dir} already exists: resume it with --resume, "
                 "pick another --out, or pass --force to replace it"
             )
-        if not (run_dir / "run.json").exists() and any(run_dir.iterdir()):
+        if not (run_dir / RUN_FILE).exists() and any(run_dir.iterdir()):
             raise UsageError(f"{run_dir} is not a sup run directory; refusing to replace it")
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
@@ -71,7 +62,7 @@ def write_run_info(
     stats = model.stats()
     info = {
         "format": RUN_FORMAT,
-        "version": 1,
+        "version": RUN_VERSION,
         "sup_version": __version__,
         "config": cfg.to_dict(),
         "model": {
@@ -88,22 +79,14 @@ def write_run_info(
         },
     }
     save_tokenizer(tokenizer, Path(run_dir) / "tokenizer.json")
-    write_json_atomic(Path(run_dir) / "run.json", info)
+    write_json_atomic(Path(run_dir) / RUN_FILE, info)
     return info
 
 
 def open_run(run_dir: Path) -> Run:
     run_dir = Path(run_dir)
-    path = run_dir / "run.json"
-    if not path.exists():
-        raise SupError(f"{run_dir} is not a sup run directory (no run.json)")
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise SupError(f"{path} is corrupt ({e})") from None
-    if info.get("format") != RUN_FORMAT:
-        raise SupError(f"{path} is not a sup run file")
-    cfg = config_from_dict(info["config"], str(path))
+    info = read_run_info(run_dir)
+    cfg = config_from_dict(info["config"], str(run_dir / RUN_FILE))
     return Run(run_dir, cfg, load_tokenizer(run_dir / "tokenizer.json"), info)
 
 

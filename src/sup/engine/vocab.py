@@ -1,20 +1,35 @@
-"""Training vocabularies (char, byte, byte-level BPE) and the fast BPE encoder.
+"""Training vocabularies (char, byte, byte-level BPE) and encoding corpora, streamed.
 
 The tokenizer file format and the char and byte tokenizers live in
 ``sup/formats/tokenizer.py`` (players use them too); this module adds what only the
 engine needs: training a vocabulary on the train split, and ``BpeTokenizer``, byte-level
 BPE through Hugging Face ``tokenizers``, which encodes whole corpora quickly. Players
 encode the same ``tokenizer.json`` with ``sup/formats/bpe.py`` and get the same ids.
+
+Streaming without changing a single id: a corpus arrives in chunks, and byte-level BPE
+must see the same pre-tokens (GPT-2 pattern pieces) as it would on the whole document.
+``bpe_pieces`` re-cuts a document's chunks only where a non-whitespace character is
+followed by a whitespace one: no pattern piece spans such a point (letter, number and
+punctuation runs hold no whitespace, and a whitespace piece starts there whatever comes
+before), and the pieces after it depend only on the text after it (the pattern looks
+ahead, never behind). So training and encoding piece by piece give the whole-document
+result; tests/test_vocab.py checks it on tiny Shakespeare and adversarial whitespace.
+Char and byte tokenizers are per character, so any cut is safe for them.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from sup.errors import SupError, UsageError
 from sup.fileio import write_json_atomic
+from sup.formats.bpe import WHITE_SPACE
 from sup.formats.tokenizer import (
     EOT,
     FORMAT_VERSION,
@@ -45,7 +60,9 @@ class BpeTokenizer:
         self.eot_id = eot
 
     @classmethod
-    def train(cls, texts: list[str], vocab_size: int) -> BpeTokenizer:
+    def train(cls, texts: Iterable[str], vocab_size: int) -> BpeTokenizer:
+        """Train on ``texts``: pieces of documents, each cut at a safe point
+        (``bpe_pieces``) so that pre-tokenization sees whole words."""
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
         tok = Tokenizer(models.BPE())
@@ -57,11 +74,19 @@ class BpeTokenizer:
             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
             show_progress=False,
         )
-        tok.train_from_iterator(_chunks(texts), trainer)
+        tok.train_from_iterator(texts, trainer)
         return cls(json.loads(tok.to_str()))
 
     def encode(self, text: str, allow_unk: bool = False) -> list[int]:
         return self._tok.encode(text, add_special_tokens=False).ids
+
+    def encode_array(self, text: str, allow_unk: bool = False) -> np.ndarray:
+        return np.asarray(self.encode(text), dtype=np.int64)
+
+    def encode_batch(self, texts: list[str]) -> list[np.ndarray]:
+        """Several independent pieces at once (Hugging Face encodes them in parallel)."""
+        encoded = self._tok.encode_batch(texts, add_special_tokens=False)
+        return [np.asarray(e.ids, dtype=np.int64) for e in encoded]
 
     def decode(self, ids: list[int]) -> str:
         return b"".join(self.token_bytes(i) for i in ids).decode("utf-8", errors="replace")
@@ -95,15 +120,63 @@ class BpeTokenizer:
 Tokenizer = CharTokenizer | ByteTokenizer | BpeTokenizer
 
 
-def _chunks(texts: list[str], size: int = 1 << 16):
-    """Feed the BPE trainer bounded pieces, cut at line ends so words stay whole."""
-    for text in texts:
-        start = 0
-        while start < len(text):
-            end = text.find("\n", start + size)
-            end = len(text) if end == -1 else end + 1
-            yield text[start:end]
-            start = end
+# A cut point for streamed BPE: a whitespace character right after a non-whitespace one
+# (whitespace is Unicode White_Space, the pattern's \s; see the module docstring).
+_WS = "".join(sorted(WHITE_SPACE))
+_SAFE_CUT = re.compile(f"(?<=[^{re.escape(_WS)}])[{re.escape(_WS)}]")
+PIECE_CHARS = 1 << 16  # target size of a streamed BPE piece
+_LOOK_BACK = 4096  # how far before the target size a cut is looked for
+
+
+def bpe_pieces(chunks: Iterable[str], size: int = PIECE_CHARS) -> Iterator[str]:
+    """One document's text, from chunks cut anywhere, as pieces of about ``size``
+    characters cut only at safe points. Text with no safe point is held until one
+    comes (or the document ends)."""
+    carry = ""
+    for chunk in chunks:
+        text, start = carry + chunk, 0
+        while len(text) - start > size:
+            cut = _safe_cut(text, start, start + size)
+            if cut is None:
+                break
+            yield text[start:cut]
+            start = cut
+        carry = text[start:]
+    if carry:
+        yield carry
+
+
+def _safe_cut(text: str, start: int, target: int) -> int | None:
+    """The last safe cut in (start, target], else the first after target, else None."""
+    last = None
+    for m in _SAFE_CUT.finditer(text, max(start + 1, target - _LOOK_BACK), target + 1):
+        last = m.start()
+    if last is not None:
+        return last
+    m = _SAFE_CUT.search(text, target + 1)
+    return m.start() if m else None
+
+
+def document_pieces(tok: Tokenizer, chunks: Iterable[str]) -> Iterator[str]:
+    """A document's text in pieces that ``tok`` can encode one at a time."""
+    return bpe_pieces(chunks) if isinstance(tok, BpeTokenizer) else iter(chunks)
+
+
+def encode_document(tok: Tokenizer, chunks: Iterable[str], batch: int = 16) -> Iterator[np.ndarray]:
+    """Token ids of one document, streamed: equal to encoding its whole text
+    (``allow_unk``: a char tokenizer maps unseen characters to ``<unk>``)."""
+    if not isinstance(tok, BpeTokenizer):
+        for chunk in chunks:
+            yield tok.encode_array(chunk, allow_unk=True)
+        return
+    pending: list[str] = []
+    for piece in bpe_pieces(chunks):
+        pending.append(piece)
+        if len(pending) == batch:
+            yield from tok.encode_batch(pending)
+            pending = []
+    if pending:
+        yield from tok.encode_batch(pending)
 
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
@@ -121,13 +194,15 @@ def parse_spec(spec: str) -> tuple[str, int | None]:
     raise UsageError(f"unknown tokenizer {spec!r}: use char, byte or bpe:N (e.g. bpe:1024)")
 
 
-def train_tokenizer(spec: str, texts: list[str]) -> Tokenizer:
+def train_tokenizer(spec: str, documents: Iterable[Iterable[str]]) -> Tokenizer:
+    """A tokenizer for ``spec`` trained on ``documents``, each an iterable of text
+    chunks (read lazily: a corpus streams through once)."""
     kind, size = parse_spec(spec)
     if kind == "char":
-        return CharTokenizer.train(texts)
+        return CharTokenizer.train(chunk for doc in documents for chunk in doc)
     if kind == "byte":
         return ByteTokenizer()
-    return BpeTokenizer.train(texts, size)
+    return BpeTokenizer.train((p for doc in documents for p in bpe_pieces(doc)), size)
 
 
 def tokenizer_from_json(obj: dict) -> Tokenizer:

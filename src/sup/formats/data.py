@@ -1,8 +1,31 @@
-"""The data directory written by ``sup prepare``: ``meta.json`` and the token files."""
+"""The data directory written by ``sup prepare`` (format version 2): reading it.
+
+::
+
+    DATA_DIR/
+      meta.json           what is here and how it was made (below)
+      tokenizer.json      the tokenizer, trained on the train split only
+      train-000000.bin    token shards: raw little-endian uint16 (uint32 when the
+      train-000001.bin    vocabulary exceeds 65,536), each at most ``shard_tokens``
+      val-000000.bin      tokens; a split is its shards in order
+      val.txt             the held-out text itself, for ``sup eval``
+
+``meta.json``: ``format: "sup-data"``, ``version: 2``, ``tokenizer`` (type, vocab_size,
+spec), ``dtype``, ``shard_tokens``, ``source`` (path, kind, sha256, documents, chars),
+``split`` (the rule in words, ``val_fraction``), ``train`` and ``val`` (documents,
+chars, bytes, tokens, ``shards``: the shard files in order with their token counts;
+val also ``oov_chars``), ``overlap`` (val lines that occur verbatim in train) and
+``files`` (the sha256 of every other file in the directory).
+
+A split is read as one sequence through memory maps (``TokenShards``), so training on
+a corpus larger than memory reads only the windows it uses. Version 1 directories (one
+``train.bin``) are refused with a message to re-run ``sup prepare``.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +33,11 @@ import numpy as np
 from sup.errors import SupError
 
 DATA_FORMAT = "sup-data"
-DATA_VERSION = 1
+DATA_VERSION = 2
+META = "meta.json"
+VAL_TEXT = "val.txt"
+TOKENIZER = "tokenizer.json"
+SPLITS = ("train", "val")
 VAL_SEPARATOR = "\n\n"  # between documents in val.txt
 
 
@@ -18,19 +45,114 @@ def token_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16) if vocab_size <= 2**16 else np.dtype(np.uint32)
 
 
+def shard_name(split: str, index: int) -> str:
+    return f"{split}-{index:06d}.bin"
+
+
 def load_meta(data_dir: Path) -> dict:
-    path = Path(data_dir) / "meta.json"
-    if not path.exists():
-        raise SupError(f"{data_dir} is not a sup data directory (no meta.json): run `sup prepare`")
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    if meta.get("format") != DATA_FORMAT:
+    """``meta.json`` of a version-2 data directory, checked for what readers rely on."""
+    data_dir = Path(data_dir)
+    path = data_dir / META
+    if not path.is_file():
+        raise SupError(f"{data_dir} is not a sup data directory (no {META}): run `sup prepare`")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise SupError(f"{path} is not valid JSON ({e}): re-run `sup prepare`") from None
+    if not isinstance(meta, dict) or meta.get("format") != DATA_FORMAT:
         raise SupError(f"{path} is not a sup data meta file")
+    if meta.get("version") != DATA_VERSION:
+        raise SupError(
+            f"{data_dir} is a version {meta.get('version')!r} data directory; this sup reads "
+            f"version {DATA_VERSION} (token shards): re-run `sup prepare` on the corpus"
+        )
+    try:
+        np.dtype(meta["dtype"])
+        for split in SPLITS:
+            for shard in meta[split]["shards"]:
+                if not isinstance(shard["tokens"], int) or "/" in shard["file"]:
+                    raise ValueError(shard)
+    except (KeyError, TypeError, ValueError) as e:
+        raise SupError(f"{path} is malformed ({e!r}): re-run `sup prepare`") from None
     return meta
 
 
-def load_tokens(data_dir: Path, split: str) -> np.ndarray:
-    meta = load_meta(data_dir)
-    path = Path(data_dir) / f"{split}.bin"
-    if not path.exists():
-        raise SupError(f"{path} is missing: re-run `sup prepare`")
-    return np.memmap(path, dtype=np.dtype(meta["dtype"]), mode="r")
+class TokenShards:
+    """A split's shards as one read-only token sequence, memory-mapped.
+
+    ``windows(starts, length)`` gathers ``length`` consecutive tokens from each start
+    (int64, one row per start); a window may cross from one shard into the next.
+    """
+
+    def __init__(self, arrays: list[np.ndarray]):
+        self.arrays = [a for a in arrays if len(a)]
+        lengths = [len(a) for a in self.arrays]
+        self.offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def slice(self, start: int, end: int) -> np.ndarray:
+        """Tokens ``start .. end - 1`` as int64."""
+        if not 0 <= start <= end <= len(self):
+            raise IndexError(f"tokens {start}..{end} outside 0..{len(self)}")
+        pieces = []
+        i = max(int(np.searchsorted(self.offsets, start, side="right")) - 1, 0)
+        while start < end:
+            base = int(self.offsets[i])
+            take = min(end, int(self.offsets[i + 1])) - start
+            pieces.append(self.arrays[i][start - base : start - base + take])
+            start += take
+            i += 1
+        if not pieces:
+            return np.zeros(0, np.int64)
+        return np.concatenate(pieces).astype(np.int64)
+
+    def windows(self, starts: np.ndarray, length: int) -> np.ndarray:
+        starts = np.asarray(starts, dtype=np.int64)
+        if starts.size and (starts.min() < 0 or starts.max() + length > len(self)):
+            raise IndexError(f"a window of {length} runs past the {len(self)} tokens")
+        out = np.empty((starts.size, length), dtype=np.int64)
+        shard = np.searchsorted(self.offsets, starts, side="right") - 1
+        inside = starts + length <= self.offsets[shard + 1]
+        span = np.arange(length)
+        for i in np.unique(shard[inside]):  # the usual case: one gather per shard
+            rows = np.flatnonzero(inside & (shard == i))
+            local = starts[rows] - self.offsets[i]
+            out[rows] = self.arrays[i][local[:, None] + span]
+        for row in np.flatnonzero(~inside):  # windows that cross a shard boundary
+            out[row] = self.slice(int(starts[row]), int(starts[row]) + length)
+        return out
+
+
+def load_tokens(data_dir: Path, split: str, meta: dict | None = None) -> TokenShards:
+    """The ``split`` ("train" or "val") of a data directory, memory-mapped."""
+    data_dir = Path(data_dir)
+    meta = meta or load_meta(data_dir)
+    dtype = np.dtype(meta["dtype"])
+    arrays = []
+    for shard in meta[split]["shards"]:
+        path = data_dir / shard["file"]
+        if not path.is_file():
+            raise SupError(f"{path} is missing: re-run `sup prepare`")
+        if path.stat().st_size != shard["tokens"] * dtype.itemsize:
+            raise SupError(
+                f"{path} holds {path.stat().st_size} bytes, not the {shard['tokens']} tokens "
+                f"{META} lists: the data directory is damaged; re-run `sup prepare`"
+            )
+        if shard["tokens"]:
+            arrays.append(np.memmap(path, dtype=dtype, mode="r"))
+    return TokenShards(arrays)
+
+
+@dataclass(frozen=True)
+class DataDir:
+    path: Path
+    meta: dict
+
+    def tokens(self, split: str) -> TokenShards:
+        return load_tokens(self.path, split, self.meta)
+
+
+def open_data(data_dir: Path) -> DataDir:
+    return DataDir(Path(data_dir), load_meta(data_dir))

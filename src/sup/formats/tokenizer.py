@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,8 @@ class CharTokenizer:
         self._codepoints = np.array([ord(c) for c in self.chars], dtype=np.int64)
 
     @classmethod
-    def train(cls, texts: list[str]) -> CharTokenizer:
+    def train(cls, texts: Iterable[str]) -> CharTokenizer:
+        """The characters of ``texts`` (any iterable of strings, e.g. streamed chunks)."""
         seen: set[str] = set()
         for text in texts:
             seen.update(text)
@@ -63,9 +65,13 @@ class CharTokenizer:
         return Counter(c for c in text if c not in known)
 
     def encode(self, text: str, allow_unk: bool = False) -> list[int]:
+        return self.encode_array(text, allow_unk).tolist()
+
+    def encode_array(self, text: str, allow_unk: bool = False) -> np.ndarray:
+        """``encode`` as an int64 array, without a Python int per token."""
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         if codes.size == 0:
-            return []
+            return codes
         pos = np.searchsorted(self._codepoints, codes)
         pos_clipped = np.minimum(pos, len(self._codepoints) - 1)
         known = self._codepoints[pos_clipped] == codes
@@ -79,7 +85,7 @@ class CharTokenizer:
                     f"encode: {shown}{more}"
                 )
             pos_clipped = np.where(known, pos_clipped, self.unk_id)
-        return pos_clipped.tolist()
+        return pos_clipped
 
     def decode(self, ids: list[int]) -> str:
         return b"".join(self.token_bytes(i) for i in ids).decode("utf-8", errors="replace")
@@ -113,6 +119,9 @@ class ByteTokenizer:
 
     def encode(self, text: str, allow_unk: bool = False) -> list[int]:
         return list(text.encode("utf-8"))
+
+    def encode_array(self, text: str, allow_unk: bool = False) -> np.ndarray:
+        return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.int64)
 
     def decode(self, ids: list[int]) -> str:
         return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")

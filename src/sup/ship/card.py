@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sup import __version__
-from sup.formats.data import load_meta
+from sup.fileio import sha256_file
+from sup.formats.data import META, load_meta
 from sup.formats.registry import split_id
+from sup.formats.run import read_metrics
 
 if TYPE_CHECKING:  # rundir imports torch; `sup check` reads cards without it
     from sup.engine.rundir import Run
@@ -36,12 +38,7 @@ ARCH_WORDS = {
 def run_facts(run: Run, state: dict, data_dir: Path | None = None) -> dict:
     """What the run, the released checkpoint's ``state`` (state.json) and the data
     directory measured; the manifest carries the rest."""
-    records = []
-    path = run.path / "metrics.jsonl"
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                records.append(json.loads(line))
+    records = read_metrics(run.path)
     evals = [r for r in records if r.get("val_loss") is not None]
     best = min(evals, key=lambda r: r["val_loss"]) if evals else None
     training = {
@@ -58,13 +55,12 @@ def run_facts(run: Run, state: dict, data_dir: Path | None = None) -> dict:
 def data_facts(run: Run, data_dir: Path | None) -> dict:
     """The data directory's meta.json, only if its files are still the ones trained on."""
     data_dir = Path(data_dir or run.info["data"]["dir"])
-    if not (data_dir / "meta.json").is_file():
+    if not (data_dir / META).is_file():
         return {"meta": None, "note": "the run's data directory is no longer available"}
-    meta = load_meta(data_dir)
-    trained_on = run.info["data"]["sha256"]
-    if any(meta.get("files", {}).get(name) != sha for name, sha in trained_on.items()):
+    # meta.json lists the sha256 of every data file: its own hash stands for them all
+    if sha256_file(data_dir / META) != run.info["data"]["sha256"].get(META):
         return {"meta": None, "note": f"{data_dir} has changed since the run was trained"}
-    return {"meta": meta, "note": None}
+    return {"meta": load_meta(data_dir), "note": None}
 
 
 def figures(manifest: dict) -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sup.errors import SupError
-from sup.formats.data import load_tokens
+from sup.formats.data import META, load_tokens
 from sup.formats.manifest import GRAPH_FULL, GRAPH_KV, TOKENIZER
 from sup.play.runtime import KvRunner, ort_session
 
@@ -48,20 +48,22 @@ def quantize_graph(src: Path, dst: Path) -> None:
 
 
 def held_out_windows(run, data_dir: Path | None) -> np.ndarray:
-    """Evenly spaced, non-overlapping windows of ``block_size`` tokens from val.bin."""
+    """Evenly spaced, non-overlapping windows of ``block_size`` tokens from the val split."""
     data_dir = Path(data_dir or run.info["data"]["dir"])
-    if not (data_dir / "val.bin").exists():
+    if not (data_dir / META).is_file():
         raise SupError(
-            f"--int8 measures quality on held-out tokens, but {data_dir}/val.bin is "
-            "missing: pass --data DATA_DIR (the run's prepared data)"
+            f"--int8 measures quality on held-out tokens, but {data_dir} has no {META}: "
+            "pass --data DATA_DIR (the run's prepared data)"
         )
-    tokens = np.asarray(load_tokens(data_dir, "val"), dtype=np.int64)
+    tokens = load_tokens(data_dir, "val")
     block = run.config.block_size
     count = min(MAX_WINDOWS, len(tokens) // block)
     if count < 1:
-        raise SupError(f"{data_dir}/val.bin has fewer than {block} tokens; cannot score int8")
+        raise SupError(
+            f"the val split of {data_dir} has fewer than {block} tokens; cannot score int8"
+        )
     starts = np.linspace(0, len(tokens) - block, count).astype(np.int64)
-    return np.stack([tokens[s : s + block] for s in starts])
+    return tokens.windows(starts, block)
 
 
 def teacher_forced_logits(kv: KvRunner, windows: np.ndarray) -> np.ndarray:
