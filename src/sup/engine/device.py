@@ -79,34 +79,43 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "fp32"  # MPS: autocast support varies by macOS version; opt in explicitly
 
 
+# Square matmul sizes the peak is taken over: the best of them is the denominator, so
+# MFU is never flattered by a size that happens to run below the kernel's best.
+PEAK_SIZES = {"cpu": (512, 1024), "cuda": (4096, 8192)}
+
+
 @functools.cache
-def peak_flops(device: torch.device, precision: str, seconds: float = 0.15) -> float:
-    """Measured matmul FLOP/s of this device in ``precision`` (fp16 autocast counts as
-    bf16 on CPU), the denominator of MFU. A square matmul large enough to run at the
-    kernel's best is repeated for about ``seconds``; it is measured, not looked up,
-    so it holds on any machine, and it is measured once per process."""
-    dtype = DTYPES["bf16" if precision in ("bf16", "fp16") and device.type == "cpu" else precision]
-    n = 1024 if device.type == "cpu" else 8192
+def peak_flops(device: torch.device, precision: str, seconds: float = 0.05) -> float:
+    """Measured matmul FLOP/s of this device in ``precision`` (fp16 counts as bf16 on
+    CPU), the denominator of MFU: the best of a few square matmuls, each repeated for
+    about ``seconds``. Measured, not looked up, so it holds on any machine; once per
+    process (and per precision)."""
+    if device.type == "cpu" and precision == "fp16":
+        precision = "bf16"
+    dtype = DTYPES[precision]
     # Its own generator: drawing from the global one would shift dropout after a resume.
     gen = torch.Generator(device=device).manual_seed(0)
-    a = torch.randn(n, n, dtype=dtype, device=device, generator=gen)
-    b = torch.randn(n, n, dtype=dtype, device=device, generator=gen)
 
     def sync() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
-    a @ b  # warm-up: first-call allocation and kernel selection
-    sync()
-    reps, start = 0, time.perf_counter()
-    while True:
-        a @ b
-        reps += 1
-        if reps % 4 == 0:
-            sync()
-            if time.perf_counter() - start >= seconds:
-                break
-    return 2 * n**3 * reps / (time.perf_counter() - start)
+    best = 0.0
+    for n in PEAK_SIZES.get(device.type, (1024,)):
+        a = torch.randn(n, n, dtype=dtype, device=device, generator=gen)
+        b = torch.randn(n, n, dtype=dtype, device=device, generator=gen)
+        a @ b  # warm-up: first-call allocation and kernel selection
+        sync()
+        reps, start = 0, time.perf_counter()
+        while True:
+            a @ b
+            reps += 1
+            if reps % 2 == 0:
+                sync()
+                if time.perf_counter() - start >= seconds:
+                    break
+        best = max(best, 2 * n**3 * reps / (time.perf_counter() - start))
+    return best
 
 
 def autocast(device: torch.device, precision: str):
