@@ -193,6 +193,27 @@ def test_block_size_that_is_not_the_graphs(copy, delta):
         assert has(lines, f"{kv}: fails on a past of 16 positions plus one token"), lines
 
 
+def test_int8_figures_below_the_floor(copy):
+    """A manifest whose int8 gate figures the gate itself would have refused."""
+
+    def edit(m):
+        m["parity"]["int8"]["full"]["top1_agreement"] = 0.5
+        m["parity"]["int8"]["floor"] = 0.9
+
+    edit_json(copy / "tiny-2" / "manifest.json", edit)
+    lines = problems(copy)
+    where = copy / "tiny-2" / "manifest.json"
+    assert has(lines, f"{where}: int8 full graph top-1 agreement 50.00% is below the floor 90%")
+    assert has(lines, f"{where}: int8 floor 0.9 is below sup's 0.95")
+    assert not has(lines, "int8 KV graph")
+
+
+def test_int8_bundle_without_its_gate_figures(copy):
+    edit_json(copy / "tiny-2" / "manifest.json", lambda m: m["parity"].pop("int8"))
+    lines = problems(copy)
+    assert has(lines, "tiny-2/manifest.json: precision int8 but parity.int8 is absent")
+
+
 def test_tokenizer_type_no_player_reads(copy):
     edit_json(copy / "tiny-2" / "manifest.json", lambda m: m["tokenizer"].update(type="sp"))
     lines = problems(copy)

@@ -12,10 +12,13 @@ from helpers import BLOCK, assert_cli_error, run_sup_many, sup_ok
 from sup.engine.evaluate import evaluate_text, windows_for
 from sup.engine.rundir import load_model, open_run
 from sup.engine.vocab import load_tokenizer
-from sup.formats.tokenizer import UNICODE_SCALARS
 
 pytestmark = pytest.mark.slow
 
+# Unicode's count of scalar values (code points that are not surrogates), from the
+# standard rather than from sup's constant: each unseen character is charged a uniform
+# code over all of them but the model's own characters.
+SCALAR_VALUES = 1_112_064
 KEYS = ("token_loss", "bits_per_char", "bits_per_byte", "tokens", "chars", "bytes", "oov_chars")
 
 
@@ -86,14 +89,37 @@ def test_oov_chars_cost_at_least_the_spelling_charge(tmp_path, char_run):
     assert r_clean["oov_chars"] == 0
     assert r_dirty["oov_chars"] == n_oov
     assert r_dirty["oov_distinct"] == 3
-    per_char = math.log2(UNICODE_SCALARS - len(tok.chars))
-    assert per_char == math.log2(0x110000 - 0x800 - len(tok.chars))
+    per_char = math.log2(SCALAR_VALUES - len(tok.chars))
     assert math.isclose(r_dirty["oov_charge_bits"], n_oov * per_char, rel_tol=1e-12)
     assert total_bits(r_dirty) - total_bits(r_clean) >= n_oov * per_char
     assert r_dirty["bits_per_char"] > r_clean["bits_per_char"]
     assert r_dirty["bytes"] == len(dirty.encode("utf-8"))  # OOV bytes are counted too
     assert math.isclose(total_bits(r_dirty), r_dirty["bits_per_byte"] * r_dirty["bytes"],
                         rel_tol=1e-12)  # fmt: skip
+
+
+def test_bits_per_char_by_hand_from_the_logits(tmp_path, char_run):
+    """`sup eval` on a text of one window, against the definition worked by hand: the
+    char ids straight from tokenizer.json, the model's logits, the first character
+    predicted from end-of-text, and the unseen character charged its <unk> plus a
+    uniform spelling over every scalar value the model has never seen."""
+    text = "Did you☃ never"  # 14 characters, one of them unseen: one 16-token window
+    chars = json.loads((char_run / "tokenizer.json").read_text())["chars"]
+    eot, unk = len(chars), len(chars) + 1  # the char tokenizer's id layout
+    ids = [chars.index(c) if c in chars else unk for c in text]
+    assert ids.count(unk) == 1 and len(ids) < BLOCK
+    model, _ = load_model(open_run(char_run), "best")
+    with torch.no_grad():
+        logits = model.float()(torch.tensor([[eot, *ids[:-1]]]))[0][0].double()
+    logp = torch.log_softmax(logits, dim=-1)
+    nats = -sum(logp[t, target].item() for t, target in enumerate(ids))
+    bits = nats / math.log(2) + math.log2(SCALAR_VALUES - len(chars))
+    path = tmp_path / "one-window.txt"
+    path.write_text(text, encoding="utf-8")
+    result = sup_eval(char_run, path)
+    assert math.isclose(result["bits_per_char"], bits / len(text), rel_tol=1e-6)
+    assert math.isclose(result["bits_per_byte"], bits / len(text.encode("utf-8")), rel_tol=1e-6)
+    assert math.isclose(result["token_loss"], nats / len(ids), rel_tol=1e-6)
 
 
 def test_stride_scores_every_token_once(tmp_path, char_run, char_data):

@@ -8,12 +8,25 @@ test_check.py checks and tampers with copies of, because each is a full export.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import NOTES, ODD_TEXT, assert_cli_error, run_sup_many, sup_ok, tree_snapshot
+from gate_support import int8_gate
+from helpers import (
+    BLOCK,
+    NOTES,
+    ODD_TEXT,
+    SUB_ENV,
+    assert_cli_error,
+    run_sup_many,
+    sup_cmd,
+    sup_ok,
+    tree_snapshot,
+)
 
 
 def manifest(bundle: Path) -> dict:
@@ -64,7 +77,7 @@ def test_release_metrics_are_sup_eval_figures(released, char_run, char_data):
         assert got[key] == want[key], key
 
 
-def test_int8_release_with_own_text(released, char_run):
+def test_int8_release_with_own_text(released, char_run, char_data):
     chars = set(json.loads((char_run / "tokenizer.json").read_text())["chars"])
     m = manifest(released / "tiny-2")
     assert m["precision"] == "int8"
@@ -74,11 +87,41 @@ def test_int8_release_with_own_text(released, char_run):
     unseen = sum(c not in chars for c in ODD_TEXT)  # ï, —, 🎉: charged, not dropped
     assert unseen > 0 and m["metrics"]["oov_chars"] == unseen
     card = (released / "tiny-2" / "MODEL_CARD.md").read_text()
-    q = m["parity"]["int8"]
-    assert f"| int8 top-1 agreement | {q['top1_agreement']:.2%} |" in card
-    assert f"| int8 size | {q['size_ratio']:.0%} of fp32 |" in card
     assert "the int8 graphs' measured cost" in card
     assert "## Notes" not in card
+
+    # The card's agreement row against both int8 graphs scored here, with the fp32
+    # PyTorch checkpoint released (last) as the reference.
+    got = int8_gate(released / "tiny-2", char_run, char_data, checkpoint="last")
+    assert got["finite"] and min(got["kv_agreement"], got["full_agreement"]) >= 0.95, got
+    row = re.search(
+        r"^\| int8 top-1 agreement \| ([\d.]+)% \(KV graph\), ([\d.]+)% \(full graph\) \|$",
+        card,
+        re.M,
+    )
+    assert row, card
+    near = 100 * 2 / (got["windows"] * BLOCK) + 0.005  # ties with PyTorch, and rounding
+    assert abs(float(row[1]) - 100 * got["kv_agreement"]) <= near
+    assert abs(float(row[2]) - 100 * got["full_agreement"]) <= near
+
+
+def test_list_shows_the_figure_of_the_shipped_graphs(released, char_run, char_data, tmp_path):
+    """`sup list`: the int8 release shows the bits per byte of its int8 graphs (scored
+    here), labelled; the fp32 release shows `sup eval`'s bits per character."""
+    env = {**SUB_ENV, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("SUP_REGISTRY", None)
+    listed = subprocess.run(
+        sup_cmd("list", "--registry", released / "registry.json"),
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert listed[0].split() == [
+        "ID", "PARAMS", "TOKENIZER", "PRECISION", "SIZE", "HELD-OUT", "BITS", "CACHED"
+    ]  # fmt: skip
+    rows = {line.split()[0]: line for line in listed[1:]}
+    int8_bpb = int8_gate(released / "tiny-2", char_run, char_data, checkpoint="last")["bpb_int8"]
+    assert f" {int8_bpb:.3f} bpb (int8) " in rows["tiny-2"], rows["tiny-2"]
+    fp32 = json.loads(sup_ok("eval", char_run, "--text", char_data / "val.txt", "--json").stdout)
+    assert f" {fp32['bits_per_char']:.3f} bpc " in rows["tiny-1"], rows["tiny-1"]
 
 
 def test_lineage_resolves_to_the_newest_version(released):

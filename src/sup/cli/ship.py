@@ -1,5 +1,5 @@
 """CLI commands that turn runs into things people can play: export, release and check.
-Registered by sup/cli.py; printing happens here only."""
+Registered by sup/cli/main.py; printing happens here only."""
 
 from __future__ import annotations
 
@@ -60,6 +60,11 @@ def describe_bundle(manifest: dict, where) -> str:
             f"  int8: top-1 agreement {q['top1_agreement']:.2%} over {q['positions']:,} "
             f"held-out positions, bpb {q['bpb_fp32']:.4f} -> {q['bpb_int8']:.4f} "
             f"({q['bpb_cost']:+.4f}), size {q['size_ratio']:.0%} of fp32"
+        )
+        full = q["full"]
+        lines.append(
+            f"  int8 full graph: top-1 agreement {full['top1_agreement']:.2%} over "
+            f"{full['positions']:,} held-out prefixes"
         )
     return "\n".join(lines)
 

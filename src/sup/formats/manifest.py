@@ -124,6 +124,14 @@ MANIFEST_SCHEMA = {
                             "top1_agreement": s.NUMBER,
                             "bpb_cost": s.NUMBER,
                             "size_ratio": s.NUMBER,
+                            # the KV graph's figures are the fields above; the full graph's:
+                            "full": s.obj(
+                                {
+                                    "top1_agreement": s.NUMBER,
+                                    "positions": s.POSITIVE_INT,
+                                    "lengths": {"type": "array", "items": s.POSITIVE_INT},
+                                }
+                            ),
                         }
                     ),
                 },

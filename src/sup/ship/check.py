@@ -10,6 +10,8 @@ finds, not just the first, each as one line that names the file:
 - every bundle directory has a valid manifest whose id is its directory name; every
   listed file exists with the listed size and sha256; nothing unlisted is there; it has
   a model card, and the card states the manifest's headline figures (card.py);
+- an int8 bundle records the int8 gate's figures (quantize.py), and both graphs'
+  top-1 agreement reaches the recorded floor, which is no lower than sup's;
 - the tokenizer is a type every player reads and matches the manifest;
 - both graphs have the documented inputs and outputs, and run at the manifest's shapes:
   the KV graph accepts exactly ``block_size`` positions (a past of ``block_size - 1``
@@ -152,6 +154,7 @@ def check_bundle(bundle_dir: Path, report: CheckReport) -> list[str]:
         split_id(manifest["id"])
     except SupError:
         problems.append(f"{where}: id {manifest['id']!r} is not a release id NAME-N")
+    problems += [f"{where}: {p}" for p in int8_problems(manifest)]
     listed = {f["name"]: f for f in manifest["files"]}
     for name in (*manifest["graphs"].values(), manifest["tokenizer"]["file"]):
         if name not in listed:
@@ -178,6 +181,28 @@ def check_bundle(bundle_dir: Path, report: CheckReport) -> list[str]:
         if name in intact:
             found = check_graph(bundle_dir, kind, name, manifest)
             problems += [f"{bundle_dir / name}: {p}" for p in found]
+    return problems
+
+
+def int8_problems(manifest: dict) -> list[str]:
+    """An int8 bundle without the gate's figures, or with figures the gate refuses."""
+    from sup.ship.quantize import AGREEMENT_FLOOR
+
+    q = manifest["parity"].get("int8")
+    if (manifest["precision"] == "int8") != (q is not None):
+        state = "absent" if q is None else "present"
+        return [f"precision {manifest['precision']} but parity.int8 is {state}"]
+    if q is None:
+        return []
+    problems = []
+    if q["floor"] < AGREEMENT_FLOOR:
+        problems.append(f"int8 floor {q['floor']:g} is below sup's {AGREEMENT_FLOOR:g}")
+    for graph, agreement in (("KV", q["top1_agreement"]), ("full", q["full"]["top1_agreement"])):
+        if not agreement >= q["floor"]:
+            problems.append(
+                f"int8 {graph} graph top-1 agreement {agreement:.2%} is below the floor "
+                f"{q['floor']:.0%}"
+            )
     return problems
 
 
