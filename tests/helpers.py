@@ -12,7 +12,11 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The shared corpora beside the checkout; SUP_SHARED_DATA points elsewhere (the tests
+# of the fixtures' missing-data rule point it at nothing).
+SHARED_DATA = Path(
+    os.environ.get("SUP_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 
 # Two cores shared with whatever else runs on the machine: one intra-op thread keeps
 # these tiny models fast and the timings steady (spinning OpenMP workers that compete

@@ -196,13 +196,19 @@ def test_closed_pipe_exits_quietly(env, tmp_path):
     assert err.read_text() == ""
 
 
-def test_ctrl_c_stops_with_130_and_no_traceback(env):
+@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["default", "ignored"])
+def test_ctrl_c_stops_with_130_and_no_traceback(env, inherited):
+    """Also when the player starts with SIGINT ignored, as a background job of a shell
+    without job control (or nohup) does: the player restores its own handling. The
+    child's disposition is set here, so the outcome does not depend on how the suite
+    itself was started."""
     ok(env, "pull", "tiny-char-1")
     proc = subprocess.Popen(
         sup_cmd("tiny-char-1", "--temperature", "0", "--max-new-tokens", "100000000"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, inherited),
     )
     try:
         assert len(proc.stdout.read(50)) == 50  # it is generating

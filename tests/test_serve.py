@@ -1,7 +1,8 @@
 """`sup serve`: the OpenAI-compatible API answers exactly what the Python player
 generates (whole, streamed, cut at stop strings, seeded, chat), refuses every bad
 input with OpenAI's error shape, never serves a file outside its directories, handles
-many requests at once, and starts, fails and stops like every other command.
+many sampled requests at once (each with its own random numbers), and starts, fails
+and stops like every other command.
 
 One real server (`sup serve` in a subprocess) serves the module's API tests.
 """
@@ -321,19 +322,23 @@ def test_options_openai_clients_send_at_their_defaults_are_accepted(server):
     assert reply.json()["usage"]["completion_tokens"] <= 5
 
 
-def test_sixteen_concurrent_requests_all_get_their_own_answer(server, players):
-    """20 requests at once, streamed and whole, over both models and several prompts:
-    each answer equals the player's text for its own prompt."""
+def test_concurrent_sampled_requests_each_draw_from_their_own_seed(server, players):
+    """20 sampled requests at once, streamed and whole, over both models, several
+    prompts and distinct seeds: each answer equals the same request made alone (and the
+    Python player's sample for that seed). A random generator shared between requests,
+    or one seeded per server rather than per request, would interleave the draws and
+    change the texts."""
     prompts = ["you", "never", "did the", "Kid", "you never did"]
     kinds = [("tiny-char-1", True), ("tiny-bpe-1", True), ("tiny-char-1", False),
              ("tiny-bpe-1", False)]  # fmt: skip
-    jobs = [(*kinds[i % 4], prompts[i % 5]) for i in range(20)]  # 20 different requests
-    start = threading.Barrier(len(jobs))
+    jobs = [(*kinds[i % 4], prompts[i % 5], 1000 + i) for i in range(20)]  # all different
 
-    def run(job) -> str:
-        model, stream, prompt = job
-        request = {"model": model, "prompt": prompt, "max_tokens": 30, "temperature": 0}
-        start.wait()
+    def run(job, barrier=None) -> str:
+        model, stream, prompt, seed = job
+        request = {"model": model, "prompt": prompt, "max_tokens": 30,
+                   "temperature": 1.0, "seed": seed}  # fmt: skip
+        if barrier is not None:
+            barrier.wait()
         if stream:
             chunks = server.stream("/v1/completions", request)
             return "".join(c["choices"][0]["text"] for c in chunks)
@@ -341,10 +346,17 @@ def test_sixteen_concurrent_requests_all_get_their_own_answer(server, players):
         assert reply.status == 200, reply.body
         return reply.json()["choices"][0]["text"]
 
+    alone = [run(job) for job in jobs]
+    start = threading.Barrier(len(jobs))
     with ThreadPoolExecutor(len(jobs)) as pool:
-        texts = list(pool.map(run, jobs))
-    for (model, _, prompt), text in zip(jobs, texts, strict=True):
-        assert text == player_text(players[model], prompt, 30)[0], (model, prompt)
+        together = list(pool.map(lambda job: run(job, start), jobs))
+    assert together == alone
+    for (model, _, prompt, seed), text in zip(jobs, alone, strict=True):
+        sample = player_text(players[model], prompt, 30, temperature=1.0, seed=seed)[0]
+        assert text == sample, (model, prompt, seed)
+    # and they are samples: most differ from the greedy text of their prompt
+    greedy = [player_text(players[m], p, 30)[0] for m, _, p, _ in jobs]
+    assert sum(a != g for a, g in zip(alone, greedy, strict=True)) > len(jobs) // 2
 
 
 # --- chat ------------------------------------------------------------------------------

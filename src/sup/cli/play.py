@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -25,6 +27,7 @@ def cmd_play(args) -> int:
     from sup.play.runtime import OnnxLM
     from sup.play.sampling import check_sampling
 
+    _interruptible()
     _check_flags(args)
     located = locate(args.name, args.registry, progress=Bar())
     _report(located)
@@ -49,6 +52,18 @@ def cmd_play(args) -> int:
     out.write("\n")
     out.flush()
     return 0
+
+
+def _interruptible() -> None:
+    """Make SIGINT stop the player even when it started with SIGINT ignored.
+
+    A shell without job control (a script's ``&``, ``nohup``) starts background jobs
+    with SIGINT ignored, and Python keeps an inherited "ignore", so ``kill -INT`` would
+    never stop the voice. Terminal Ctrl-C reaches only the foreground process group, so
+    restoring Python's handler cannot stop a background job by surprise.
+    """
+    if threading.current_thread() is threading.main_thread():  # signal.signal's rule
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 SETTINGS = {  # generation default -> the types the manifest may give it
@@ -129,11 +144,9 @@ def cmd_list(args) -> int:
     if not result["models"]:
         print(f"no models in {result['registry']}", file=sys.stderr)
         return 0
-    rows = [("ID", "PARAMS", "TOKENIZER", "PRECISION", "SIZE", "BPC", "CACHED")]
+    rows = [("ID", "PARAMS", "TOKENIZER", "PRECISION", "SIZE", "HELD-OUT BITS", "CACHED")]
     for m in result["models"]:
-        metrics = m["metrics"] if isinstance(m.get("metrics"), dict) else {}
         tokenizer = m["tokenizer"] if isinstance(m.get("tokenizer"), dict) else {}
-        bpc = metrics.get("bits_per_char")
         rows.append(
             (
                 m["id"],
@@ -141,7 +154,7 @@ def cmd_list(args) -> int:
                 f"{tokenizer.get('type')}/{tokenizer.get('vocab_size')}",
                 str(m["precision"]),
                 human_size(m["size"]),
-                f"{bpc:.3f}" if isinstance(bpc, int | float) else "-",
+                held_out_bits(m),
                 "yes" if m["cached"] else "-",
             )
         )
@@ -149,6 +162,26 @@ def cmd_list(args) -> int:
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     return 0
+
+
+def held_out_bits(entry: dict) -> str:
+    """The held-out figure of the graphs a player runs, with its unit and source.
+
+    fp32: ``sup eval``'s bits per character (the checkpoint's, which the graphs match
+    within export parity). int8: the int8 gate's bits per byte of the int8 graphs
+    themselves; a registry without that figure gets the fp32 one, labelled so.
+    """
+    metrics = entry["metrics"] if isinstance(entry.get("metrics"), dict) else {}
+    bpc, int8_bpb = metrics.get("bits_per_char"), entry.get("int8_bits_per_byte")
+    if entry.get("precision") == "int8" and _is_number(int8_bpb):
+        return f"{int8_bpb:.3f} bpb (int8)"
+    if not _is_number(bpc):
+        return "-"
+    return f"{bpc:.3f} bpc" + (" (fp32)" if entry.get("precision") != "fp32" else "")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class Bar:

@@ -1,6 +1,6 @@
 """CLI command ``sup serve``: the player page, the releases and an OpenAI-compatible API
-(the site is sup/serve.py). This module owns the process: flags, the listening
-socket, uvicorn, signals and the lines printed. Registered by sup/cli.py."""
+(the site is sup/play/serve.py). This module owns the process: flags, the listening
+socket, uvicorn, signals and the lines printed. Registered by sup/cli/main.py."""
 
 from __future__ import annotations
 

@@ -19,7 +19,9 @@ tail a stop string could still claim, so a streamed reply equals the whole one.
 
 Concurrency: one event loop accepts requests; loading, tokenizing and generating run
 in Starlette's threadpool, a stream one token per hop, so the loop never blocks and a
-slow reader holds only its own thread.
+slow reader holds only its own thread. Each request samples from its own numpy
+Generator, made from its ``seed`` (``OnnxLM.generate``), so requests in flight
+together never share random numbers and a seeded reply is the same under load.
 
 Safety: static files go through Starlette's ``StaticFiles``, which resolves symlinks
 and serves nothing outside its directory. Bound to a loopback address, the server
