@@ -12,7 +12,7 @@ TORCH_INDEX ?=
 DEMO ?= runs/demo
 SHAKESPEARE ?= ../shared/data/tinyshakespeare.txt
 
-.PHONY: setup web kenosha demo test check release lint format bench clean
+.PHONY: setup web kenosha demo test smoke-release check release lint format bench clean
 
 setup: $(VENV)/.installed
 
@@ -49,6 +49,24 @@ test: setup web
 	$(BIN)/python -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 	$(BIN)/sup check
+	$(MAKE) --no-print-directory smoke-release
+
+# A real int8 release checked by `sup check`, in about 15 s: releases/ is git-ignored,
+# so on a fresh clone the plain `sup check` above finds no graphs, cards or registry to
+# verify. A genuinely tiny model goes through the whole CLI into a temporary releases
+# directory (never releases/), removed afterwards.
+SMOKE_SETS := n_layer=1 n_head=2 n_embd=32 block_size=16 batch_size=4 eval_iters=2 \
+  precision=fp32 device=cpu max_iters=60 eval_interval=20 warmup_iters=2 learning_rate=3e-3
+
+smoke-release: setup
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  $(BIN)/sup data kenosha --out $$tmp/k.txt --lines 800 --seed 0; \
+	  $(BIN)/sup prepare $$tmp/k.txt --tokenizer char --out $$tmp/data; \
+	  $(BIN)/sup train --data $$tmp/data --out $$tmp/run --quiet \
+	    $(foreach kv,$(SMOKE_SETS),--set $(kv)); \
+	  $(BIN)/sup release $$tmp/run --id smoke-1 --releases $$tmp/releases --int8 \
+	    --demo-prompt "you never"; \
+	  $(BIN)/sup check --releases $$tmp/releases
 
 # Integrity of releases/ (files, sha256s, registry, cards, graphs) and Markdown links.
 check: setup

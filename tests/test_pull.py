@@ -43,7 +43,9 @@ def assert_same_bundle(pulled: Path, served: Path) -> None:
 
 def test_list_shows_registry_models_and_what_is_cached(env, server):
     table = ok(env, "list").stdout.splitlines()
-    assert table[0].split() == ["ID", "PARAMS", "TOKENIZER", "PRECISION", "SIZE", "BPC", "CACHED"]
+    assert table[0].split() == [
+        "ID", "PARAMS", "TOKENIZER", "PRECISION", "SIZE", "HELD-OUT", "BITS", "CACHED"
+    ]  # fmt: skip
     assert sorted(line.split()[0] for line in table[1:]) == [
         "tiny-bpe-1",
         "tiny-char-1",

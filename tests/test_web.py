@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import REPO
+from helpers import REPO, TINY
 
 WEB = REPO / "web"
 SITE_FILES = ("index.html", "app.js", "style.css", "src", "vendor")
@@ -141,6 +141,7 @@ def results(site) -> dict[str, dict]:
     names = [*JOBS, "sampled-again"]
     jobs = [JOBS[name] for name in JOBS] + [JOBS["sampled"]]
     SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.unlink(missing_ok=True)  # so the one checked is this run's
     with serve(site) as url:
         proc = subprocess.run(
             ["node", str(WEB / "scripts" / "drive.mjs"), url, json.dumps(jobs)],
@@ -221,9 +222,24 @@ def test_page_greedy_text_equals_python(results, releases_dir, job, bundle, prom
     assert got["tokensPerSecond"] > 0
 
 
-def test_page_screenshot_saved(results):
-    assert results["char"]["state"] == "done"
-    assert SCREENSHOT.stat().st_size > 10_000
+def test_page_shows_the_model_and_its_greedy_text(results, releases_dir):
+    """What a person sees (rendered text of visible elements) after a greedy run, the
+    moment the screenshot is taken: the chosen model in the menu, its shape from
+    conftest's TINY and the modern run, and the prompt followed by the Python player's
+    greedy continuation."""
+    got = results["char"]
+    assert got["state"] == "done", got["error"]
+    view = got["view"]
+    assert view["model"].startswith("tiny-char-1 · ") and " · char · fp32 · " in view["model"]
+    layers = f"{TINY['n_layer']} layer{'' if TINY['n_layer'] == 1 else 's'}"
+    assert view["modelInfo"].strip() == (
+        f"modern transformer, {layers} × {TINY['n_embd']} wide, "
+        f"{TINY['block_size']}-token context, char tokenizer."
+    )
+    expected = python_greedy(releases_dir / "tiny-char-1", CHAR_PROMPT)["text"]
+    assert len(expected) >= N // 2  # the text is there to be seen, not an early stop
+    assert view["output"] == CHAR_PROMPT + expected
+    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # and it was saved
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 //
 // Job: {query?, model?, generate?, prompt?, temperature?, topK?, topP?, seed?, length?,
 // stopAfter?, screenshot?}. stopAfter presses Stop once that many tokens have streamed.
-// Result: {state, prompt, generated, stats, error, notice, tokens, tokensPerSecond}.
+// Result: {state, prompt, generated, stats, error, notice, tokens, tokensPerSecond, view},
+// where view is what a person sees: the rendered text of the visible model menu choice,
+// model description and output (null where hidden).
 
 const TIMEOUT_MS = 30_000;
 
@@ -46,7 +48,16 @@ export async function playUi(page, siteUrl, job) {
     await untilState(page, ['done', 'error']);
   }
   if (job.screenshot) await page.screenshot({ path: job.screenshot, fullPage: true });
-  return page.evaluate(() => {
+  const seen = async (selector) =>
+    (await page.isVisible(selector)) ? page.innerText(selector) : null;
+  const view = {
+    model: (await page.isVisible('#model'))
+      ? await page.$eval('#model', (menu) => menu.selectedOptions[0]?.textContent ?? null)
+      : null,
+    modelInfo: await seen('#model-info'),
+    output: await seen('#output'),
+  };
+  const state = await page.evaluate(() => {
     const text = (id) => document.getElementById(id).textContent;
     const shown = (id) => (document.getElementById(id).hidden ? null : text(id));
     const stats = document.getElementById('stats').dataset;
@@ -61,4 +72,5 @@ export async function playUi(page, siteUrl, job) {
       tokensPerSecond: stats.tokensPerSecond ? Number(stats.tokensPerSecond) : null,
     };
   });
+  return { ...state, view };
 }

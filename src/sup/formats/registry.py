@@ -45,6 +45,14 @@ ENTRY_FIELDS = {
     "size": s.NON_NEGATIVE_INT,
     "files": {"type": "array", "items": FILE_ENTRY},
 }
+# Written by every sup that knows the field, but not required of a version 1 registry
+# (players must still read registries written before it existed).
+OPTIONAL_ENTRY_FIELDS = {
+    # int8 bundles: bits per byte of the shipped int8 graphs on the int8 gate's held-out
+    # windows (manifest parity.int8.bpb_int8); null for fp32 bundles, whose graphs
+    # score what ``metrics`` says (export parity)
+    "int8_bits_per_byte": {"type": ["number", "null"]},
+}
 REGISTRY_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "sup registry",
@@ -60,7 +68,7 @@ REGISTRY_SCHEMA = {
                 "type": "object",
                 "required": list(ENTRY_FIELDS),
                 "additionalProperties": False,
-                "properties": ENTRY_FIELDS,
+                "properties": {**ENTRY_FIELDS, **OPTIONAL_ENTRY_FIELDS},
             },
         },
     },

@@ -180,7 +180,15 @@ def _summary(manifest: dict) -> dict:
         "precision": manifest.get("precision"),
         "tokenizer": {"type": tokenizer.get("type"), "vocab_size": tokenizer.get("vocab_size")},
         "metrics": manifest.get("metrics"),
+        "int8_bits_per_byte": _int8_bits_per_byte(manifest),
         "chat": manifest.get("chat") is not None,
         "demo_prompt": manifest.get("generation", {}).get("demo_prompt"),
         "size": sum(f["size"] for f in manifest["files"]),
     }
+
+
+def _int8_bits_per_byte(manifest: dict):
+    """The int8 gate's bits per byte of the shipped graphs (None for fp32 bundles)."""
+    parity = manifest.get("parity")
+    q = parity.get("int8") if isinstance(parity, dict) else None
+    return q.get("bpb_int8") if isinstance(q, dict) else None

@@ -48,6 +48,7 @@ def registry_entry(bundle_dir: Path) -> dict:
             "vocab_size": manifest["tokenizer"]["vocab_size"],
         },
         "metrics": manifest["metrics"],
+        "int8_bits_per_byte": manifest["parity"].get("int8", {}).get("bpb_int8"),
         "chat": manifest.get("chat") is not None,
         "demo_prompt": manifest["generation"]["demo_prompt"],
         "size": sum(f["size"] for f in manifest["files"]),
