@@ -145,7 +145,7 @@ def no_runs_created(root: Path) -> bool:
 def test_version_1_data_directory_is_refused(train_errors):
     root, results = train_errors
     line = assert_cli_error(results["v1_data"], 1)
-    assert "version 1 data directory" in line and "re-run `sup prepare`" in line
+    assert "version 1 of the sup data meta file format" in line and "re-run `sup prepare`" in line
     assert no_runs_created(root)
 
 

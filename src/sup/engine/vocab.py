@@ -32,11 +32,11 @@ from sup.fileio import write_json_atomic
 from sup.formats.bpe import WHITE_SPACE
 from sup.formats.tokenizer import (
     EOT,
-    FORMAT_VERSION,
     ByteTokenizer,
     CharTokenizer,
     byte_to_unicode,
     check_tokenizer_json,
+    json_header,
     read_tokenizer_json,
 )
 
@@ -108,13 +108,7 @@ class BpeTokenizer:
         return {EOT: self.eot_id}
 
     def to_json(self) -> dict:
-        return {
-            "type": self.kind,
-            "version": FORMAT_VERSION,
-            "vocab_size": self.vocab_size,
-            "special_tokens": self.special_tokens(),
-            "hf": self.hf_json,
-        }
+        return {**json_header(self), "hf": self.hf_json}
 
 
 Tokenizer = CharTokenizer | ByteTokenizer | BpeTokenizer

@@ -24,13 +24,13 @@ a corpus larger than memory reads only the windows it uses. Version 1 directorie
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sup.errors import SupError
+from sup.formats.envelope import parse_envelope
 
 DATA_FORMAT = "sup-data"
 DATA_VERSION = 2
@@ -55,17 +55,14 @@ def load_meta(data_dir: Path) -> dict:
     path = data_dir / META
     if not path.is_file():
         raise SupError(f"{data_dir} is not a sup data directory (no {META}): run `sup prepare`")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise SupError(f"{path} is not valid JSON ({e}): re-run `sup prepare`") from None
-    if not isinstance(meta, dict) or meta.get("format") != DATA_FORMAT:
-        raise SupError(f"{path} is not a sup data meta file")
-    if meta.get("version") != DATA_VERSION:
-        raise SupError(
-            f"{data_dir} is a version {meta.get('version')!r} data directory; this sup reads "
-            f"version {DATA_VERSION} (token shards): re-run `sup prepare` on the corpus"
-        )
+    meta = parse_envelope(
+        path.read_bytes(),
+        str(path),
+        fmt=DATA_FORMAT,
+        version=DATA_VERSION,
+        kind="sup data meta file",
+        fix="re-run `sup prepare` on the corpus (this sup writes token shards)",
+    )
     try:
         np.dtype(meta["dtype"])
         for split in SPLITS:

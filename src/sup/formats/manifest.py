@@ -20,13 +20,13 @@ which have ``jsonschema``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from sup.errors import SupError
 from sup.fileio import sha256_file
 from sup.formats import schema as s
+from sup.formats.envelope import parse_envelope
 from sup.formats.tokenizer import TOKENIZER_TYPES
 
 BUNDLE_FORMAT = "sup-bundle"
@@ -170,17 +170,14 @@ def read_manifest(bundle_dir: Path) -> dict:
 def parse_manifest(data: bytes, where: str) -> dict:
     """A manifest's JSON, checked for what every reader relies on: the format, the
     version and a file list of plain, distinct names with a sha256 and a size each."""
-    try:
-        manifest = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise SupError(f"{where} is not valid JSON ({e})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
-        raise SupError(f"{where} is not a sup bundle manifest")
-    if manifest.get("version") != BUNDLE_VERSION:
-        raise SupError(
-            f"{where}: bundle version {manifest.get('version')!r} is not supported by this "
-            f"sup (expects {BUNDLE_VERSION}); upgrade sup or re-export"
-        )
+    manifest = parse_envelope(
+        data,
+        where,
+        fmt=BUNDLE_FORMAT,
+        version=BUNDLE_VERSION,
+        kind="sup bundle manifest",
+        fix="upgrade sup or re-export the bundle",
+    )
     check_files(manifest, where)
     return manifest
 

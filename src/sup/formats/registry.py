@@ -15,12 +15,12 @@ where registries are written and checked (``jsonschema``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 from sup.errors import SupError, UsageError
 from sup.formats import schema as s
+from sup.formats.envelope import parse_envelope
 from sup.formats.manifest import ARCHS, FILE_ENTRY, PRECISIONS
 
 REGISTRY_FORMAT = "sup-registry"
@@ -99,17 +99,14 @@ def lineage_version(release_id: str) -> tuple[str, int] | None:
 
 def parse_registry(text: str, where: str) -> dict:
     """Check what players rely on: the format, the version and each entry's keys."""
-    try:
-        registry = json.loads(text)
-    except ValueError as e:
-        raise SupError(f"registry {where} is not valid JSON ({e})") from None
-    if not isinstance(registry, dict) or registry.get("format") != REGISTRY_FORMAT:
-        raise SupError(f"{where} is not a sup registry")
-    if registry.get("version") != REGISTRY_VERSION:
-        raise SupError(
-            f"registry {where} has version {registry.get('version')!r}; this sup reads "
-            f"version {REGISTRY_VERSION}: upgrade sup"
-        )
+    registry = parse_envelope(
+        text,
+        f"registry {where}",
+        fmt=REGISTRY_FORMAT,
+        version=REGISTRY_VERSION,
+        kind="sup registry",
+        fix="upgrade sup, or fix the registry",
+    )
     models = registry.get("models")
     if not isinstance(models, list) or not all(
         isinstance(e, dict) and set(ENTRY_FIELDS) <= set(e) for e in models

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 from sup.errors import SupError
+from sup.formats.envelope import parse_envelope
 
 RUN_FORMAT = "sup-run"
 RUN_VERSION = 1
@@ -32,15 +33,14 @@ def read_run_info(run_dir: Path) -> dict:
     path = Path(run_dir) / RUN_FILE
     if not path.is_file():
         raise SupError(f"{run_dir} is not a sup run directory (no {RUN_FILE})")
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise SupError(f"{path} is corrupt ({e})") from None
-    if not isinstance(info, dict) or info.get("format") != RUN_FORMAT:
-        raise SupError(f"{path} is not a sup run file")
-    if info.get("version") != RUN_VERSION:
-        raise SupError(f"{path}: run format version {info.get('version')!r} is not supported")
-    return info
+    return parse_envelope(
+        path.read_bytes(),
+        str(path),
+        fmt=RUN_FORMAT,
+        version=RUN_VERSION,
+        kind="sup run file",
+        fix="train a new run with this sup",
+    )
 
 
 def read_metrics(run_dir: Path) -> list[dict]:

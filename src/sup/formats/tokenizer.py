@@ -38,6 +38,16 @@ TOKENIZER_TYPES = ("char", "byte", "bpe")  # every player (Python, browser) read
 UNICODE_SCALARS = 0x110000 - 0x800
 
 
+def json_header(tok) -> dict:
+    """The fields every ``tokenizer.json`` starts with; each type adds its own."""
+    return {
+        "type": tok.kind,
+        "version": FORMAT_VERSION,
+        "vocab_size": tok.vocab_size,
+        "special_tokens": tok.special_tokens(),
+    }
+
+
 class CharTokenizer:
     """One id per character seen in the training text, then ``<|endoftext|>``, ``<unk>``."""
 
@@ -99,13 +109,7 @@ class CharTokenizer:
         return {EOT: self.eot_id, UNK: self.unk_id}
 
     def to_json(self) -> dict:
-        return {
-            "type": self.kind,
-            "version": FORMAT_VERSION,
-            "vocab_size": self.vocab_size,
-            "chars": self.chars,
-            "special_tokens": self.special_tokens(),
-        }
+        return {**json_header(self), "chars": self.chars}
 
 
 class ByteTokenizer:
@@ -133,12 +137,7 @@ class ByteTokenizer:
         return {EOT: self.eot_id}
 
     def to_json(self) -> dict:
-        return {
-            "type": self.kind,
-            "version": FORMAT_VERSION,
-            "vocab_size": self.vocab_size,
-            "special_tokens": self.special_tokens(),
-        }
+        return json_header(self)
 
 
 def byte_to_unicode() -> dict[int, str]:
