@@ -22,7 +22,7 @@ from pathlib import Path
 from _common import REPO, machine, prepared_char_data, shakespeare_path
 
 CONFIG = REPO / "configs" / "shakespeare-char-cpu.toml"
-TARGET_LOSS, TARGET_S = 1.88, 40.0
+TARGET_LOSS, TARGET_S = 1.88, 15.0
 
 
 def sup(*args: str) -> subprocess.CompletedProcess:

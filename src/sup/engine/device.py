@@ -1,9 +1,11 @@
 """Pick the device and the numeric precision to run in.
 
-``precision="auto"`` means bf16 autocast where the hardware does bf16 natively (CUDA
-GPUs that support it; x86 CPUs with AVX512-BF16 or AMX), fp32 everywhere else. On a CPU
-without native bf16, PyTorch emulates it and runs far slower than fp32, so the probe
-reads the CPU flags and, where there are none to read, times a short matmul instead.
+``precision="auto"`` means bf16 where the hardware does bf16 natively (CUDA GPUs that
+support it; x86 CPUs with AVX512-BF16 or AMX), fp32 everywhere else; training then
+keeps bf16 weights with fp32 masters (``master.py``), and fp16 on a GPU without bf16
+uses autocast. On a CPU without native bf16, PyTorch emulates it and runs far slower
+than fp32, so the probe reads the CPU flags and, where there are none to read, times a
+short matmul instead. ``peak_flops`` measures the matmul peak that MFU divides by.
 """
 
 from __future__ import annotations
