@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import signal
@@ -16,9 +17,11 @@ from safetensors.torch import load_file
 
 from helpers import (
     SUB_ENV,
+    TINY,
     assert_cli_error,
     checkpoint_path,
     read_metrics,
+    run_sup,
     run_sup_many,
     sets,
     sup_cmd,
@@ -282,3 +285,91 @@ def test_train_result_and_run_dir_contents(char_run, char_data):
     dirs = sorted(p.name for p in (char_run / "checkpoints").iterdir() if p.is_dir())
     assert dirs == sorted({checkpoint_path(char_run, "last").name,
                            checkpoint_path(char_run, "best").name})  # fmt: skip
+
+
+def test_a_diverging_run_stops_at_once_with_one_line(tmp_path, char_data):
+    """A learning rate of 1e30 blows the weights up within a step or two: the run stops
+    at the first non-finite loss, before any checkpoint, and says what to do."""
+    run = tmp_path / "run"
+    proc = run_sup(
+        "train", "--data", char_data, "--out", run, "--quiet",
+        *sets(max_iters=200, eval_interval=100, learning_rate=1e30, min_lr=0, warmup_iters=0),
+    )  # fmt: skip
+    line = assert_cli_error(proc, 1)
+    assert "training diverged at step" in line and "before any checkpoint" in line
+    assert "learning_rate" in line
+    record = json.loads((run / "diverged.json").read_text())
+    assert 1 <= record["step"] < 200 and record["last_good_step"] is None
+    steps = [r["step"] for r in read_metrics(run)]
+    assert steps == list(range(1, record["step"]))  # the diverged step is not logged
+    assert all(math.isfinite(r["loss"]) for r in read_metrics(run))
+    assert not (run / "checkpoints" / "last.json").exists()
+
+
+def test_after_a_divergence_resume_may_lower_the_learning_rate(tmp_path, char_run):
+    """diverged.json (what the trainer writes on divergence) lets a resume change the
+    optimisation; run.json then records what the run trains with and when it changed."""
+    run = tmp_path / "run"
+    shutil.copytree(char_run, run)
+    (run / "diverged.json").write_text(json.dumps({"step": 61, "last_good_step": 60}))
+    sup_ok(
+        "train", "--resume", run, "--quiet",
+        "--set", "max_iters=63", "--set", "learning_rate=0.001", "--set", "min_lr=0.0001",
+    )  # fmt: skip
+    assert not (run / "diverged.json").exists()
+    info = json.loads((run / "run.json").read_text())
+    assert info["config"]["learning_rate"] == 0.001 and info["config"]["max_iters"] == 63
+    assert info["resumes"][-1]["step"] == 60
+    assert info["resumes"][-1]["changed"]["learning_rate"] == [0.003, 0.001]
+    assert [r["step"] for r in read_metrics(run)][-1] == 63
+    # without the marker the same change is refused again
+    refused = run_sup(
+        "train", "--resume", run, "--set", "max_iters=64", "--set", "learning_rate=0.01"
+    )
+    assert "learning_rate cannot change when resuming" in assert_cli_error(refused, 2)
+
+
+@pytest.mark.parametrize("grad_clip", [1.0, 0.0])
+def test_train_step_never_steps_the_weights_with_a_nan_gradient(char_data, grad_clip):
+    from sup.engine.config import TrainConfig
+    from sup.engine.state import build_state
+    from sup.engine.train import Diverged, train_step
+    from sup.formats.data import load_meta, load_tokens
+
+    vocab = load_meta(char_data)["tokenizer"]["vocab_size"]
+    cfg = TrainConfig(**TINY, max_iters=5, grad_clip=grad_clip).resolved()
+    state = build_state(cfg, vocab, load_tokens(char_data, "train"), torch.device("cpu"), "fp32")
+    train_step(state, state.model)  # a healthy step
+    with torch.no_grad():
+        state.model.blocks[0].mlp.fc.weight[0, 0] = float("nan")
+    before = {k: v.clone() for k, v in state.model.state_dict().items()}
+    with pytest.raises(Diverged) as caught:
+        train_step(state, state.model)
+    assert caught.value.step == 2 and state.step == 1
+    after = state.model.state_dict()
+    for key in before:  # bitwise the same, the planted NaN included
+        assert torch.allclose(before[key], after[key], rtol=0, atol=0, equal_nan=True), key
+
+
+def test_a_run_directory_has_one_writer(tmp_path, char_data):
+    run = tmp_path / "run"
+    cmd = sup_cmd(
+        "train", "--data", char_data, "--out", run, "--quiet",
+        *sets(max_iters=100000, eval_interval=50000, log_interval=1),
+    )  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=SUB_ENV)
+    try:
+        wait_for(lambda: n_metric_lines(run) >= 2, proc)
+        second, replace = run_sup_many(
+            ["train", "--resume", run, "--set", "max_iters=200000"],
+            ["train", "--data", char_data, "--out", run, "--force", *sets(max_iters=5)],
+        )
+        for p in (second, replace):
+            assert "being trained by another sup process" in assert_cli_error(p, 2)
+        assert (run / "run.json").is_file() and proc.poll() is None  # untouched, still running
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    # the lock went with the process: the run resumes now
+    sup_ok("train", "--resume", run, "--quiet", "--set", f"max_iters={last_logged_step(run) + 1}")

@@ -83,6 +83,38 @@ def write_run_info(
     return info
 
 
+LOCK = ".lock"
+
+
+def hold_run_lock(run_dir: Path):
+    """An exclusive lock on the run directory (``flock`` on its ``.lock`` file), held
+    while the returned file stays open; the kernel drops it when the process dies, so
+    a kill -9 never leaves a stale lock. A second writer is refused in one line."""
+    import fcntl
+
+    handle = open(Path(run_dir) / LOCK, "a")  # noqa: SIM115 (the caller closes it)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise UsageError(
+            f"{run_dir} is being trained by another sup process: wait for it to finish "
+            "or stop it first (a run directory has one writer at a time)"
+        ) from None
+    return handle
+
+
+def record_resume_changes(run: Run, cfg: TrainConfig, step: int) -> None:
+    """Update run.json's config to what a resume trains with, keeping a history of
+    each change (``resumes``: step and the keys that changed, old and new)."""
+    old, new = run.config.to_dict(), cfg.to_dict()
+    changed = {k: [old[k], new[k]] for k in new if old.get(k) != new[k]}
+    info = dict(run.info)
+    info["config"] = new
+    info["resumes"] = [*info.get("resumes", []), {"step": step, "changed": changed}]
+    write_json_atomic(run.path / RUN_FILE, info)
+
+
 def open_run(run_dir: Path) -> Run:
     run_dir = Path(run_dir)
     info = read_run_info(run_dir)

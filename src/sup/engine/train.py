@@ -33,15 +33,47 @@ from sup.engine.batches import check_length, val_starts
 from sup.engine.config import TrainConfig, parse_override
 from sup.engine.device import autocast, peak_flops, pick_device, resolve_precision
 from sup.engine.evaluate import byte_lengths, evaluate_windows
-from sup.engine.rundir import create_run_dir, data_fingerprint, open_run, write_run_info
+from sup.engine.rundir import (
+    create_run_dir,
+    data_fingerprint,
+    hold_run_lock,
+    open_run,
+    record_resume_changes,
+    write_run_info,
+)
 from sup.engine.state import TrainState, build_state
 from sup.engine.vocab import Tokenizer, load_tokenizer
 from sup.errors import Interrupted, SupError, UsageError
-from sup.fileio import write_text_atomic
+from sup.fileio import write_json_atomic, write_text_atomic
 from sup.formats.data import TokenShards, load_meta, load_tokens
+from sup.formats.run import RUN_FILE
 
 # What a resume may change: how long it runs and how it reports, never what it learns.
 RESUME_OVERRIDABLE = ("max_iters", "eval_interval", "log_interval", "threads")
+# After a divergence (diverged.json in the run directory) the optimisation may change
+# too: resuming the last good checkpoint with a lower learning rate is the usual cure.
+DIVERGED_OVERRIDABLE = (
+    "learning_rate",
+    "min_lr",
+    "warmup_iters",
+    "lr_decay_iters",
+    "lr_schedule",
+    "wsd_decay_fraction",
+    "decay_lr",
+    "grad_clip",
+    "weight_decay",
+    "beta1",
+    "beta2",
+)
+DIVERGED = "diverged.json"
+
+
+class Diverged(Exception):
+    """A step produced a non-finite loss or gradient norm; the weights were not updated."""
+
+    def __init__(self, step: int, what: str, value: float):
+        super().__init__(f"{what} {value} at step {step}")
+        self.step, self.what, self.value = step, what, value
 
 
 class Reporter:
@@ -74,7 +106,10 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 def train_step(state: TrainState, forward) -> dict:
     """One optimizer step on ``gradient_accumulation_steps`` batches; ``forward`` is
-    the model or its compiled twin. Returns {"loss", "lr"} of the step."""
+    the model or its compiled twin. Returns {"loss", "lr"} of the step. Raises
+    ``Diverged`` before the optimizer steps when the loss or the gradient norm is not
+    finite, so the weights are never stepped with NaN (under fp16 the grad scaler
+    skips non-finite gradients itself, so only the loss is checked there)."""
     cfg, opt = state.cfg, state.optimizer
     lr = lr_at(state.step, cfg)
     for group in opt.param_groups:
@@ -91,16 +126,24 @@ def train_step(state: TrainState, forward) -> dict:
         state.scaler.scale(loss / accum).backward()
     if state.master:
         state.master.grads_to_master()
+    loss_value = (loss_sum / accum).item()
+    if not math.isfinite(loss_value):
+        raise Diverged(state.step + 1, "training loss", loss_value)
     if cfg.grad_clip > 0:
         state.scaler.unscale_(opt)
-        torch.nn.utils.clip_grad_norm_(state.trained, cfg.grad_clip)
+        norm = torch.nn.utils.clip_grad_norm_(state.trained, cfg.grad_clip)
+    else:
+        grads = [p.grad for p in state.trained if p.grad is not None]
+        norm = torch.nn.utils.get_total_norm(grads)
+    if not state.scaler.is_enabled() and not math.isfinite(norm.item()):
+        raise Diverged(state.step + 1, "gradient norm", norm.item())
     state.scaler.step(opt)
     state.scaler.update()
     opt.zero_grad(set_to_none=True)
     if state.master:
         state.master.master_to_model()
     state.step += 1
-    return {"loss": (loss_sum / accum).item(), "lr": lr}
+    return {"loss": loss_value, "lr": lr}
 
 
 def resume_config(run, overrides: list[str]) -> TrainConfig:
@@ -108,14 +151,17 @@ def resume_config(run, overrides: list[str]) -> TrainConfig:
     any value; any other key only the value it already has (so a command line that
     repeats the run's settings still works)."""
     values = run.config.to_dict()
+    free = RESUME_OVERRIDABLE
+    if (run.path / DIVERGED).exists():
+        free = (*RESUME_OVERRIDABLE, *DIVERGED_OVERRIDABLE)
     for item in overrides:
         key, value = parse_override(item)
-        if key not in RESUME_OVERRIDABLE:
+        if key not in free:
             resolved = TrainConfig(**{**values, key: value}).resolved()
             if getattr(resolved, key) != getattr(run.config, key):
                 raise UsageError(
                     f"--set {key} cannot change when resuming ({key} is "
-                    f"{getattr(run.config, key)!r}; only {', '.join(RESUME_OVERRIDABLE)} may "
+                    f"{getattr(run.config, key)!r}; only {', '.join(free)} may "
                     "change): start a new run instead"
                 )
         values[key] = value
@@ -180,6 +226,9 @@ def start(
                 f"run already finished {state.step} of max_iters={cfg.max_iters} steps: "
                 "extend it with --set max_iters=N"
             )
+        if cfg != run.config:  # run.json keeps saying what the run trains with
+            record_resume_changes(run, cfg, state.step)
+        (run_dir / DIVERGED).unlink(missing_ok=True)
     else:
         create_run_dir(run_dir, force)
         write_run_info(run_dir, cfg, setup.data_dir, state.model, setup.tokenizer)
@@ -201,9 +250,27 @@ def train(
     run_dir = Path(run_dir)
     if stop_after is not None and stop_after < 1:
         raise UsageError("--stop-after must be at least 1")
-    setup, state = start(
-        run_dir, cfg, data_dir, resume=resume, force=force, overrides=list(overrides)
-    )
+    # One writer per run directory: the lock is taken before anything in it changes
+    # (a resume truncates metrics.jsonl, --force replaces the directory) and held until
+    # training returns. A directory that is not a run yet gets its lock once created.
+    lock = hold_run_lock(run_dir) if (run_dir / RUN_FILE).is_file() else None
+    try:
+        setup, state = start(
+            run_dir, cfg, data_dir, resume=resume, force=force, overrides=list(overrides)
+        )
+        if not resume:  # a directory replaced by --force took its lock file with it
+            if lock is not None:
+                lock.close()
+            lock = hold_run_lock(run_dir)
+        return _train_loop(run_dir, setup, state, stop_after, reporter)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _train_loop(
+    run_dir: Path, setup: Setup, state: TrainState, stop_after: int | None, reporter: Reporter
+) -> dict:
     cfg, tok = setup.cfg, setup.tokenizer
     forward = torch.compile(state.model) if cfg.compile else state.model
     starts = val_starts(len(setup.val_tokens), cfg.block_size, cfg.eval_iters * cfg.batch_size)
@@ -265,6 +332,8 @@ def train(
                             token_byte_lengths,
                         )
                     )
+                    if not math.isfinite(record["val_loss"]):
+                        raise Diverged(step, "val loss", record["val_loss"])
                     improved = record["val_loss"] < state.best_val
                     pointers = ["last", "best"] if improved else ["last"]
                     state.best_val = min(state.best_val, record["val_loss"])
@@ -287,6 +356,8 @@ def train(
                     raise Interrupted(step, run_dir)
                 if step == stop_after:
                     break
+    except Diverged as e:
+        raise diverged_error(run_dir, e) from None
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -311,6 +382,28 @@ def train(
         "precision": state.precision,
         "device": str(state.device),
     }
+
+
+def diverged_error(run_dir: Path, e: Diverged) -> SupError:
+    """Record the divergence (``diverged.json``) and say which checkpoint is good."""
+    try:
+        good = json.loads((run_dir / "checkpoints" / "last.json").read_text())["step"]
+    except (OSError, ValueError, KeyError, TypeError):
+        good = None
+    write_json_atomic(
+        run_dir / DIVERGED,
+        {"step": e.step, "what": e.what, "value": repr(e.value), "last_good_step": good},
+    )
+    where = f"training diverged at step {e.step} ({e.what} {e.value})"
+    if good is None:
+        return SupError(
+            f"{where} before any checkpoint was saved: start again with a lower "
+            "learning_rate (or a longer warmup_iters)"
+        )
+    return SupError(
+        f"{where}; nothing was saved after it, and the last good checkpoint is step {good}: "
+        f"sup train --resume {run_dir} --set learning_rate=LOWER"
+    )
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
