@@ -336,3 +336,22 @@ def test_unusable_output_paths_are_clean_errors(tmp_path, kenosha_txt, char_data
     for proc in (data_over_dir, prepare_under_file, train_under_file):
         assert_clean_failure(proc)
     assert a_dir.is_dir() and kenosha_txt.is_file()
+
+
+def test_an_edited_run_tokenizer_is_refused_everywhere(tmp_path, char_run):
+    """run.json records the tokenizer's sha256; every reader of the run checks it."""
+    run = tmp_path / "run"
+    shutil.copytree(char_run, run)
+    tok = json.loads((run / "tokenizer.json").read_text())
+    tok["chars"][0], tok["chars"][1] = tok["chars"][1], tok["chars"][0]  # same shape, wrong ids
+    (run / "tokenizer.json").write_text(json.dumps(tok))
+    procs = run_sup_many(
+        ["sample", run, "--max-new-tokens", 5],
+        ["eval", run, "--text", run / "run.json"],
+        ["export", run, "--out", tmp_path / "bundle"],
+        ["train", "--resume", run, "--set", "max_iters=70"],
+    )
+    for proc in procs:
+        line = assert_cli_error(proc, 1)
+        assert "not the tokenizer this run was trained with" in line
+    assert not (tmp_path / "bundle").exists()

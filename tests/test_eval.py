@@ -188,3 +188,33 @@ def test_bpe_bits_per_byte_uses_exact_bytes(tmp_path, bpe_run):
         result["token_loss"] * result["tokens"] / math.log(2),
         rel_tol=1e-9,
     )
+
+
+def test_a_model_with_nan_weights_is_reported_broken(tmp_path, char_run, char_data):
+    """Weights holding NaN (a model made elsewhere, its checkpoint hashes intact): eval
+    and sample say the model is broken in one line, never "nan bits/char" or a trace."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from helpers import checkpoint_path
+    from sup.fileio import sha256_file
+
+    run = tmp_path / "run"
+    shutil.copytree(char_run, run)
+    for which in ("best", "last"):
+        ckpt = checkpoint_path(run, which)
+        tensors = load_file(str(ckpt / "model.safetensors"))
+        tensors["blocks.0.mlp.fc.weight"][0, :] = float("nan")
+        save_file(tensors, str(ckpt / "model.safetensors"))
+        state = json.loads((ckpt / "state.json").read_text())
+        state["files"]["model.safetensors"] = sha256_file(ckpt / "model.safetensors")
+        (ckpt / "state.json").write_text(json.dumps(state))
+    evaluated, sampled = run_sup_many(
+        ["eval", run, "--text", char_data / "val.txt"],
+        ["sample", run, "--max-new-tokens", 5, "--seed", 1],
+    )
+    for proc in (evaluated, sampled):
+        line = assert_cli_error(proc, 1)
+        assert "non-finite" in line and "broken" in line
+    assert "nan" not in evaluated.stdout

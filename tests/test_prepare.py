@@ -289,3 +289,29 @@ def test_not_utf8_names_the_byte(tmp_path):
     with pytest.raises(SupError, match=r"bad.txt is not UTF-8 text \(byte 10000\)"):
         prepare(src, "char", tmp_path / "d")
     assert not (tmp_path / "d").exists()
+
+
+def test_a_byte_order_mark_is_not_text(tmp_path):
+    """A leading BOM (a text file's or a JSONL file's) is an encoding signature: it never
+    becomes a character of the vocabulary or of val.txt."""
+    body = "".join(f"line {i} of some text\n" for i in range(400))
+    src = tmp_path / "bom.txt"
+    src.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    prepare(src, "char", tmp_path / "d")
+    assert "\ufeff" not in load_tokenizer(tmp_path / "d" / "tokenizer.json").chars
+    assert load_meta(tmp_path / "d")["source"]["chars"] == len(body)
+    jsonl = tmp_path / "bom.jsonl"
+    lines = [json.dumps({"text": f"document {i} " * 20}) for i in range(60)]
+    jsonl.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())
+    prepare(jsonl, "char", tmp_path / "j")
+    assert load_meta(tmp_path / "j")["source"]["documents"] == 60
+
+
+def test_jsonl_strings_may_hold_any_line_separator(tmp_path):
+    """Lines are cut at \\n only: U+2028, U+0085 and \\r inside a JSON string are text."""
+    texts = [f"verse {i}\u2028next\u0085and\x1cmore\u2029end {i}" * 5 for i in range(50)]
+    src = tmp_path / "seps.jsonl"
+    src.write_text("\n".join(json.dumps(t and {"text": t}, ensure_ascii=False) for t in texts))
+    meta = prepare(src, "char", tmp_path / "d")
+    assert meta["source"]["documents"] == 50
+    assert meta["source"]["chars"] == sum(len(t) for t in texts)

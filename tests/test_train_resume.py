@@ -146,10 +146,13 @@ def test_resume_accepts_a_model_key_set_to_its_saved_value(tmp_path, char_run):
     """A command line that repeats the run's settings resumes; a real change does not."""
     run = tmp_path / "run"
     shutil.copytree(char_run, run)
-    same, changed = run_sup_many(
-        ["train", "--resume", run, "--quiet", "--set", "max_iters=62",
-         "--set", "n_embd=32", "--set", "arch=base", "--set", "learning_rate=0.003"],
-        ["train", "--resume", run, "--set", "max_iters=62", "--set", "learning_rate=0.001"],
+    # one after the other: a run directory has one writer at a time
+    changed = run_sup(
+        "train", "--resume", run, "--set", "max_iters=62", "--set", "learning_rate=0.001"
+    )
+    same = run_sup(
+        "train", "--resume", run, "--quiet", "--set", "max_iters=62",
+        "--set", "n_embd=32", "--set", "arch=base", "--set", "learning_rate=0.003",
     )  # fmt: skip
     assert same.returncode == 0, same.stderr
     assert [r["step"] for r in read_metrics(run)][-1] == 62
@@ -160,10 +163,9 @@ def test_resume_accepts_a_model_key_set_to_its_saved_value(tmp_path, char_run):
 def test_resume_can_extend_a_finished_run_but_not_change_the_model(tmp_path, char_run):
     run = tmp_path / "run"
     shutil.copytree(char_run, run)
-    finished, changed = run_sup_many(
-        ["train", "--resume", run],
-        ["train", "--resume", run, "--set", "n_layer=2"],
-    )
+    # one after the other: a run directory has one writer at a time
+    finished = run_sup("train", "--resume", run)
+    changed = run_sup("train", "--resume", run, "--set", "n_layer=2")
     line = assert_cli_error(finished, 2)
     assert "already finished 60" in line and "max_iters" in line
     line = assert_cli_error(changed, 2)

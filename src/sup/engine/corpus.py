@@ -77,8 +77,10 @@ def open_corpus(path: Path) -> Corpus:
 
 
 def read_text_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[str]:
-    """The text of a UTF-8 file in pieces, newlines translated; never a split character."""
-    decoder = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder("utf-8")(), translate=True)
+    """The text of a UTF-8 file in pieces, newlines translated; never a split character.
+    A leading byte-order mark is an encoding signature, not text: it is dropped."""
+    utf8 = codecs.getincrementaldecoder("utf-8-sig")  # drops a BOM at the start only
+    decoder = io.IncrementalNewlineDecoder(utf8(), translate=True)
     offset = 0
     with open(path, "rb") as f:
         while True:
@@ -96,10 +98,12 @@ def read_text_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[str
 
 
 def _jsonl_documents(path: Path) -> Iterator[Document]:
+    """One document per line, lines cut at ``\n`` only: U+2028, U+0085 and the other
+    characters ``str.splitlines`` breaks at are ordinary text inside a JSON string."""
     with open(path, "rb") as f:
         for lineno, raw in enumerate(f, start=1):
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
             except UnicodeDecodeError as e:
                 raise SupError(f"{path}:{lineno}: not UTF-8 text (byte {e.start})") from None
             if not line.strip():

@@ -148,6 +148,11 @@ def evaluate_text(
             for row, (s, _, first) in enumerate(batch):
                 total_nats += nats[row, first - s :].sum().item()
 
+    if not math.isfinite(total_nats):
+        raise SupError(
+            "the model gives non-finite losses (its weights hold NaN or inf): it is "
+            "broken; evaluate an earlier checkpoint or retrain it"
+        )
     n_unk = sum(oov.values())
     charge = spelling_bits(tok) * n_unk
     total_bits = total_nats / LN2 + charge

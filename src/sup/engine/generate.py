@@ -15,6 +15,7 @@ import torch
 
 from sup.engine.device import autocast
 from sup.engine.model import GPT, KVCache
+from sup.errors import SupError
 
 
 def pick_token(
@@ -26,6 +27,11 @@ def pick_token(
     banned: tuple[int, ...] = (),
 ) -> int:
     logits = logits.float().reshape(-1).clone()
+    if not torch.isfinite(logits).all():
+        raise SupError(
+            "the model gives non-finite logits (its weights hold NaN or inf): it is broken; "
+            "sample an earlier checkpoint or retrain it"
+        )
     if banned:
         logits[list(banned)] = -float("inf")
     if temperature == 0:

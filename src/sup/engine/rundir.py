@@ -116,10 +116,20 @@ def record_resume_changes(run: Run, cfg: TrainConfig, step: int) -> None:
 
 
 def open_run(run_dir: Path) -> Run:
+    """A run directory, its tokenizer checked against the sha256 run.json recorded when
+    training started (every reader of a run comes here: sample, eval, export, release,
+    resume), so an edited tokenizer is never used or shipped silently."""
     run_dir = Path(run_dir)
     info = read_run_info(run_dir)
     cfg = config_from_dict(info["config"], str(run_dir / RUN_FILE))
-    return Run(run_dir, cfg, load_tokenizer(run_dir / "tokenizer.json"), info)
+    tok_path = run_dir / "tokenizer.json"
+    recorded = info.get("data", {}).get("sha256", {}).get("tokenizer.json")
+    if recorded is not None and tok_path.is_file() and sha256_file(tok_path) != recorded:
+        raise SupError(
+            f"{tok_path} is not the tokenizer this run was trained with (its sha256 differs "
+            f"from the one {RUN_FILE} recorded): restore it from the data directory"
+        )
+    return Run(run_dir, cfg, load_tokenizer(tok_path), info)
 
 
 def load_model(
