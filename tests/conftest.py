@@ -7,26 +7,17 @@ run takes well under a second; most of the cost of a CLI call is importing torch
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from helpers import NOTES, ODD_TEXT, SHARED_DATA, sets, sup_ok
-
-
-def missing_shared_data(what: str) -> None:
-    """Skip a test whose shared corpus is absent, except under CI=true: CI lays out
-    ../shared/data, so there a missing corpus is a broken setup, not a reason to pass."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} (CI=true: the shared corpora must be present)", pytrace=False)
-    pytest.skip(what)
+from helpers import NOTES, ODD_TEXT, SHARED_DATA, sets, skip_unless_ci, sup_ok
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        missing_shared_data(f"shared corpora not found at {SHARED_DATA}")
+        skip_unless_ci(f"shared corpora not found at {SHARED_DATA}")
     return SHARED_DATA
 
 
@@ -34,7 +25,7 @@ def shared_data() -> Path:
 def tinyshakespeare(shared_data) -> str:
     path = shared_data / "tinyshakespeare.txt"
     if not path.is_file():
-        missing_shared_data(f"{path} not found")
+        skip_unless_ci(f"{path} not found")
     return path.read_text(encoding="utf-8")
 
 

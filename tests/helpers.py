@@ -46,6 +46,17 @@ NOTES = "Trained for the sup test suite.\n\nSee [the other release](../tiny-2/MO
 ODD_TEXT = "You never did the Kenosha Kid? Naïve — 🎉\nDid you never?\n"
 
 
+def skip_unless_ci(reason: str) -> None:
+    """Skip a test whose setup is absent, except under CI=true: CI sets everything up
+    (the shared corpora, Chromium, npm packages), so there a missing piece is a broken
+    setup step, not a reason to pass."""
+    import pytest
+
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the test setup must be complete)", pytrace=False)
+    pytest.skip(reason)
+
+
 def sets(**overrides) -> list[str]:
     """``--set key=value`` flags for TINY updated with ``overrides``."""
     values = {**TINY, **overrides}

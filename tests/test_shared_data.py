@@ -40,5 +40,5 @@ def test_missing_shared_data_fails_under_ci(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 error" in proc.stdout and "skipped" not in proc.stdout, proc.stdout
     missing = tmp_path / "no-shared-data"
-    why = f"shared corpora not found at {missing} (CI=true: the shared corpora must be present)"
+    why = f"shared corpora not found at {missing} (CI=true: the test setup must be complete)"
     assert why in proc.stdout, proc.stdout

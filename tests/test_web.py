@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import REPO, TINY
+from helpers import REPO, TINY, skip_unless_ci
 
 WEB = REPO / "web"
 SITE_FILES = ("index.html", "app.js", "style.css", "src", "vendor")
@@ -52,7 +52,7 @@ def missing_tools() -> list[str]:
 def browser_tools():
     missing = missing_tools()
     if missing and os.environ.get("SUP_SKIP_BROWSER") == "1":
-        pytest.skip(f"SUP_SKIP_BROWSER=1 and missing: {', '.join(missing)}")
+        skip_unless_ci(f"SUP_SKIP_BROWSER=1 and missing: {', '.join(missing)}")
     if missing:
         pytest.fail(f"browser tests need: {'; '.join(missing)} (or set SUP_SKIP_BROWSER=1)")
 
