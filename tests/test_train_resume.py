@@ -45,6 +45,15 @@ def assert_same_tensors(a: dict, b: dict) -> None:
         assert torch.equal(a[key], b[key]), f"{key} differs"
 
 
+def start_training(run: Path, char_data: Path, *extra: str, **overrides) -> subprocess.Popen:
+    """A long `sup train` in the background (stderr piped, as text), for tests that
+    signal, kill or race it."""
+    cmd = sup_cmd("train", "--data", char_data, "--out", run, *extra, *sets(**overrides))
+    return subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=SUB_ENV
+    )
+
+
 def wait_for(predicate, proc: subprocess.Popen, timeout: float = 90.0, poll: float = 0.01) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -179,12 +188,8 @@ def test_resume_can_extend_a_finished_run_but_not_change_the_model(tmp_path, cha
 
 def test_sigint_saves_a_checkpoint_and_resume_finishes(tmp_path, char_data):
     run = tmp_path / "run"
-    cmd = sup_cmd(
-        "train", "--data", char_data, "--out", run,
-        *sets(max_iters=5000, eval_interval=1000, log_interval=1, dropout=0.1),
-    )  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=SUB_ENV
+    proc = start_training(
+        run, char_data, max_iters=5000, eval_interval=1000, log_interval=1, dropout=0.1
     )
     try:
         wait_for(lambda: n_metric_lines(run) >= 3, proc)
@@ -227,11 +232,9 @@ def test_sigint_saves_a_checkpoint_and_resume_finishes(tmp_path, char_data):
 
 def test_sigkill_then_resume_has_no_duplicate_steps(tmp_path, char_data):
     run = tmp_path / "run"
-    cmd = sup_cmd(
-        "train", "--data", char_data, "--out", run, "--quiet",
-        *sets(max_iters=5000, eval_interval=7, log_interval=1, dropout=0.1),
-    )  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=SUB_ENV)
+    proc = start_training(
+        run, char_data, "--quiet", max_iters=5000, eval_interval=7, log_interval=1, dropout=0.1
+    )
     last_json = run / "checkpoints" / "last.json"
 
     def between_checkpoints() -> bool:
@@ -355,11 +358,9 @@ def test_train_step_never_steps_the_weights_with_a_nan_gradient(char_data, grad_
 
 def test_a_run_directory_has_one_writer(tmp_path, char_data):
     run = tmp_path / "run"
-    cmd = sup_cmd(
-        "train", "--data", char_data, "--out", run, "--quiet",
-        *sets(max_iters=100000, eval_interval=50000, log_interval=1),
-    )  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=SUB_ENV)
+    proc = start_training(
+        run, char_data, "--quiet", max_iters=100000, eval_interval=50000, log_interval=1
+    )
     try:
         wait_for(lambda: n_metric_lines(run) >= 2, proc)
         second, replace = run_sup_many(

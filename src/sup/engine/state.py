@@ -56,8 +56,7 @@ class TrainState:
 
     @property
     def trained(self) -> list[torch.Tensor]:
-        """The tensors the optimizer updates (the masters under bf16)."""
-        return self.master.parameters() if self.master else list(self.model.parameters())
+        return trained_tensors(self.model, self.master)
 
     @property
     def forward_precision(self) -> str:
@@ -106,6 +105,11 @@ class TrainState:
         return info
 
 
+def trained_tensors(model: GPT, master: MasterWeights | None) -> list[torch.Tensor]:
+    """The tensors the optimizer updates (the fp32 masters under bf16)."""
+    return master.parameters() if master else list(model.parameters())
+
+
 def make_optimizer(
     params: list[torch.Tensor], cfg: TrainConfig, device: torch.device
 ) -> torch.optim.AdamW:
@@ -132,14 +136,13 @@ def build_state(
     torch.manual_seed(cfg.seed)
     model = GPT(cfg.model_config(vocab_size)).to(device)
     master = MasterWeights(model) if precision == "bf16" else None
-    trained = master.parameters() if master else list(model.parameters())
     return TrainState(
         cfg=cfg,
         device=device,
         precision=precision,
         model=model,
         master=master,
-        optimizer=make_optimizer(trained, cfg, device),
+        optimizer=make_optimizer(trained_tensors(model, master), cfg, device),
         scaler=torch.amp.GradScaler(device.type, enabled=precision == "fp16"),
         sampler=BatchSampler(train_tokens, cfg.block_size, cfg.batch_size, cfg.seed),
     )

@@ -129,14 +129,17 @@ def train_step(state: TrainState, forward) -> dict:
     loss_value = (loss_sum / accum).item()
     if not math.isfinite(loss_value):
         raise Diverged(state.step + 1, "training loss", loss_value)
+    norm = None
     if cfg.grad_clip > 0:
         state.scaler.unscale_(opt)
         norm = torch.nn.utils.clip_grad_norm_(state.trained, cfg.grad_clip)
-    else:
-        grads = [p.grad for p in state.trained if p.grad is not None]
-        norm = torch.nn.utils.get_total_norm(grads)
-    if not state.scaler.is_enabled() and not math.isfinite(norm.item()):
-        raise Diverged(state.step + 1, "gradient norm", norm.item())
+    if not state.scaler.is_enabled():  # fp16: the scaler skips non-finite gradients
+        if norm is None:
+            norm = torch.nn.utils.get_total_norm(
+                [p.grad for p in state.trained if p.grad is not None]
+            )
+        if not math.isfinite(norm.item()):
+            raise Diverged(state.step + 1, "gradient norm", norm.item())
     state.scaler.step(opt)
     state.scaler.update()
     opt.zero_grad(set_to_none=True)

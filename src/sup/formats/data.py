@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from sup.errors import SupError
-from sup.formats.envelope import parse_envelope
+from sup.formats.envelope import read_envelope
 
 DATA_FORMAT = "sup-data"
 DATA_VERSION = 2
@@ -53,11 +53,9 @@ def load_meta(data_dir: Path) -> dict:
     """``meta.json`` of a version-2 data directory, checked for what readers rely on."""
     data_dir = Path(data_dir)
     path = data_dir / META
-    if not path.is_file():
-        raise SupError(f"{data_dir} is not a sup data directory (no {META}): run `sup prepare`")
-    meta = parse_envelope(
-        path.read_bytes(),
-        str(path),
+    meta = read_envelope(
+        path,
+        missing=f"{data_dir} is not a sup data directory (no {META}): run `sup prepare`",
         fmt=DATA_FORMAT,
         version=DATA_VERSION,
         kind="sup data meta file",

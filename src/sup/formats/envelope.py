@@ -9,6 +9,7 @@ before anything reads its fields.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sup.errors import SupError
 
@@ -31,3 +32,11 @@ def parse_envelope(
             f"reads version {version}: {fix}"
         )
     return obj
+
+
+def read_envelope(path: Path, *, missing: str, **checks) -> dict:
+    """``parse_envelope`` of the file at ``path``; ``missing`` is the message when there
+    is no such file (it names what the directory should have been)."""
+    if not path.is_file():
+        raise SupError(missing)
+    return parse_envelope(path.read_bytes(), str(path), **checks)

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from sup.errors import SupError
-from sup.formats.envelope import parse_envelope
+from sup.formats.envelope import read_envelope
 
 RUN_FORMAT = "sup-run"
 RUN_VERSION = 1
@@ -30,12 +30,9 @@ POINTERS = ("best", "last")
 
 
 def read_run_info(run_dir: Path) -> dict:
-    path = Path(run_dir) / RUN_FILE
-    if not path.is_file():
-        raise SupError(f"{run_dir} is not a sup run directory (no {RUN_FILE})")
-    return parse_envelope(
-        path.read_bytes(),
-        str(path),
+    return read_envelope(
+        Path(run_dir) / RUN_FILE,
+        missing=f"{run_dir} is not a sup run directory (no {RUN_FILE})",
         fmt=RUN_FORMAT,
         version=RUN_VERSION,
         kind="sup run file",
