@@ -44,8 +44,10 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+def write_json_atomic(path: Path, obj: Any, strict: bool = False) -> None:
+    """``strict``: refuse NaN and infinities (Python writes them; JSON has none)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=not strict)
+    write_text_atomic(path, text + "\n")
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -12,6 +12,7 @@ import sys
 
 from sup import __version__
 from sup.errors import Interrupted, SupError, UsageError
+from sup.formats.printable import printable
 
 # Optional dependencies and the pyproject extra that brings each (the player needs none).
 EXTRAS = {
@@ -54,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[1:] if argv is None else argv
         args = parser.parse_args(with_play(argv, parser))
         return args.func(args)
-    except SupError as e:
-        print(f"sup: error: {e}", file=sys.stderr)
+    except SupError as e:  # messages quote files and flags: one printable line
+        print(f"sup: error: {printable(e)}", file=sys.stderr)
         return e.exit_code
     except ModuleNotFoundError as e:
         extra = EXTRAS.get((e.name or "").split(".")[0])
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as e:  # an unusable output path: a directory, a file in the way, no access
         where = f": {e.filename}" if e.filename else ""
-        print(f"sup: error: {e.strerror or e}{where}", file=sys.stderr)
+        print(f"sup: error: {printable(f'{e.strerror or e}{where}')}", file=sys.stderr)
         return 1
     except Interrupted as e:
         print(f"sup: {e}", file=sys.stderr)

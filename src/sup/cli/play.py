@@ -25,7 +25,7 @@ from sup.errors import SupError, UsageError
 def cmd_play(args) -> int:
     from sup.play.catalog import locate
     from sup.play.runtime import OnnxLM
-    from sup.play.sampling import check_sampling
+    from sup.play.sampling import check_prompt, check_sampling
 
     _interruptible()
     _check_flags(args)
@@ -34,15 +34,16 @@ def cmd_play(args) -> int:
     lm = OnnxLM(located.path, verify=False, threads=args.threads)  # locate verified it
     settings = generation_settings(lm.generation.get("defaults"), args)
     check_sampling(settings["temperature"], settings["top_k"], settings["top_p"], args.seed)
-    prompt = " ".join(args.prompt)
+    prompt = check_prompt(" ".join(args.prompt))
     context, unknown = lm.context(prompt)
     _prompt_notes(lm, prompt, unknown)
     out = sys.stdout
-    out.write(prompt)
+    shown = terminal_safe(out)
+    out.write(shown(prompt))
     out.flush()
     try:
         for text in voice(lm, context, settings, args.seed):
-            out.write(text)
+            out.write(shown(text))
             out.flush()
     except KeyboardInterrupt:
         with contextlib.suppress(OSError):  # end the line; main() says why we stopped
@@ -85,6 +86,17 @@ def generation_settings(defaults: dict | None, args) -> dict:
                 raise SupError(f"the bundle's manifest has no valid generation default {key}")
         settings[key] = value
     return settings
+
+
+def terminal_safe(stream):
+    """How generated text is written to ``stream``: a tokenizer is an untrusted file and
+    can make a model emit control characters, so on a terminal they are shown escaped
+    (formats/printable.py); a pipe or file gets the exact text."""
+    from sup.formats.printable import printable
+
+    if stream.isatty():
+        return lambda text: printable(text, keep_newlines=True)
+    return lambda text: text
 
 
 def voice(lm, context: list[int], settings: dict, seed: int) -> Iterator[str]:
@@ -133,31 +145,31 @@ def cmd_rm(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from sup.formats.printable import printable
     from sup.play.catalog import listing
 
     result = listing(args.registry)
     if result["offline"]:
-        print(f"note: {result['offline']}; listing cached models only", file=sys.stderr)
+        note(f"{result['offline']}; listing cached models only")
     if args.json:
         print(json.dumps(result))
         return 0
     if not result["models"]:
-        print(f"no models in {result['registry']}", file=sys.stderr)
+        print(printable(f"no models in {result['registry']}"), file=sys.stderr)
         return 0
     rows = [("ID", "PARAMS", "TOKENIZER", "PRECISION", "SIZE", "HELD-OUT BITS", "CACHED")]
     for m in result["models"]:
         tokenizer = m["tokenizer"] if isinstance(m.get("tokenizer"), dict) else {}
-        rows.append(
-            (
-                m["id"],
-                human_count(m["params"]),
-                f"{tokenizer.get('type')}/{tokenizer.get('vocab_size')}",
-                str(m["precision"]),
-                human_size(m["size"]),
-                held_out_bits(m),
-                "yes" if m["cached"] else "-",
-            )
+        cells = (
+            m["id"],
+            human_count(m["params"]),
+            f"{tokenizer.get('type')}/{tokenizer.get('vocab_size')}",
+            str(m["precision"]),
+            human_size(m["size"]),
+            held_out_bits(m),
+            "yes" if m["cached"] else "-",
         )
+        rows.append(tuple(printable(c) for c in cells))  # registry fields are untrusted
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -258,17 +270,22 @@ def _check_flags(args) -> None:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
 
 
+def note(message: str, prefix: str = "note: ") -> None:
+    """A status line on stderr; it may quote a registry or a server, so it is shown
+    printable (formats/printable.py)."""
+    from sup.formats.printable import printable
+
+    print(printable(prefix + message), file=sys.stderr)
+
+
 def _report(located) -> None:
     if located.note:
-        print(f"note: {located.note}", file=sys.stderr)
+        note(located.note)
     pulled = located.pulled
     if pulled and pulled.repaired:
-        print(f"note: the cached {pulled.id} was damaged ({pulled.repaired})", file=sys.stderr)
+        note(f"the cached {pulled.id} was damaged ({pulled.repaired})")
     if pulled and pulled.downloaded:
-        print(
-            f"pulled {pulled.id} ({human_size(pulled.downloaded)}) into {pulled.path}",
-            file=sys.stderr,
-        )
+        note(f"pulled {pulled.id} ({human_size(pulled.downloaded)}) into {pulled.path}", "")
 
 
 def _prompt_notes(lm, prompt: str, unknown: int) -> None:

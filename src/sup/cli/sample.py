@@ -11,17 +11,19 @@ from sup.errors import UsageError
 def cmd_sample(args) -> int:
     import torch
 
-    from sup.engine.device import pick_device, resolve_precision
+    from sup.engine.device import pick_device, resolve_precision, set_threads
     from sup.engine.generate import generate
     from sup.engine.rundir import load_model, open_run
     from sup.formats.tokenizer import CharTokenizer
-    from sup.play.sampling import Utf8Stream, check_sampling, start_context
+    from sup.play.sampling import Utf8Stream, check_prompt, check_sampling, start_context
 
     check_sampling(args.temperature, args.top_k, args.top_p, args.seed)
+    check_prompt(args.prompt or "")
     if args.max_new_tokens < 0 or args.num_samples < 1:
         raise UsageError("--max-new-tokens must be >= 0 and --num-samples >= 1")
     run = open_run(Path(args.run))
     device = pick_device(args.device)
+    set_threads(0)  # the idle usable cores (engine/device.py)
     precision = resolve_precision(args.precision, device)
     model, _ = load_model(run, args.checkpoint, device)
     tok = run.tokenizer

@@ -11,10 +11,12 @@ from sup.errors import UsageError
 
 
 def cmd_export(args) -> int:
+    from sup.play.sampling import check_sampling
     from sup.ship.export import export_bundle
 
     if args.max_new_tokens < 1:
         raise UsageError("--max-new-tokens must be at least 1")
+    check_sampling(args.temperature, args.top_k, args.top_p)
     chat = None
     if args.chat:
         from sup.play.chat import load_chat_template

@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from sup.errors import SupError
 from sup.fileio import sha256_file, write_json_atomic
-from sup.formats.run import checkpoint_dir
+from sup.formats.run import CHECKPOINT_FILES, checkpoint_dir, read_checkpoint_state, read_pointer
 
 TIED_KEYS = ("lm_head.weight",)  # same tensor as wte.weight; re-tied on load
 
@@ -37,13 +37,24 @@ def model_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def load_model_tensors(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
-    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(tensors, strict=False)
+    except RuntimeError as e:  # a tensor of another shape: run.json no longer fits
+        detail = _first(e)
+        raise SupError(f"checkpoint does not fit the model run.json describes ({detail})") from None
     missing = [k for k in missing if k not in TIED_KEYS]
     if missing or unexpected:
         raise SupError(
             f"checkpoint does not fit the model (missing {missing[:3]}, unexpected "
             f"{unexpected[:3]}): was it made with another config?"
         )
+
+
+def _first(e: Exception) -> str:
+    """The first informative line of a PyTorch error (they span many lines)."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    detail = next((line for line in lines if "size mismatch" in line), lines[0] if lines else "")
+    return detail[:200]
 
 
 def optimizer_to_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -64,13 +75,18 @@ def optimizer_from_tensors(
     opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], info: dict
 ) -> None:
     state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = value
-    for idx, values in info["scalars"].items():
-        state.setdefault(int(idx), {}).update(values)
-    opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
+    try:
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, idx, name = key.split(".", 2)
+                state.setdefault(int(idx), {})[name] = value
+        for idx, values in info["scalars"].items():
+            state.setdefault(int(idx), {}).update(values)
+        opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
+    except (ValueError, KeyError, TypeError, RuntimeError) as e:
+        raise SupError(
+            f"checkpoint's optimizer state does not fit this model ({_first(e)})"
+        ) from None
 
 
 def save_checkpoint(
@@ -98,21 +114,40 @@ def save_checkpoint(
         if final.exists():  # the same step saved again (e.g. after an interrupt)
             shutil.rmtree(final)
         tmp.rename(final)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, Exception):  # a full disk or quota, not an interrupt
+            raise _write_failed(name, ckpt_root, e) from None
         raise
-    for pointer in pointers:
-        write_json_atomic(ckpt_root / f"{pointer}.json", {"dir": name, "step": step})
+    try:
+        for pointer in pointers:
+            write_json_atomic(ckpt_root / f"{pointer}.json", {"dir": name, "step": step})
+    except OSError as e:
+        raise _write_failed(name, ckpt_root, e) from None
     _prune(ckpt_root)
     return name
+
+
+def _write_failed(name: str, ckpt_root: Path, e: Exception) -> SupError:
+    """A checkpoint that could not be written: the pointers still name the previous one
+    (it is never touched before the new one is complete), so say so."""
+    reason = e.strerror if isinstance(e, OSError) and e.strerror else _first(e)
+    try:
+        previous = f"step {read_pointer(ckpt_root.parent, 'last')[1]} is intact"
+    except SupError:
+        previous = "no earlier checkpoint exists"
+    return SupError(
+        f"cannot write checkpoint {name} in {ckpt_root} ({reason}): {previous}; "
+        "free some disk space and resume with sup train --resume"
+    )
 
 
 def _prune(ckpt_root: Path) -> None:
     keep = set()
     for pointer in ckpt_root.glob("*.json"):
         try:
-            keep.add(json.loads(pointer.read_text())["dir"])
-        except (OSError, ValueError, KeyError):
+            keep.add(read_pointer(ckpt_root.parent, pointer.stem)[0])
+        except SupError:
             continue
     for d in ckpt_root.iterdir():
         if d.is_dir() and d.name.startswith("step-") and d.name not in keep:
@@ -124,17 +159,14 @@ def load_checkpoint(
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict]:
     """Return (model tensors, state tensors, state JSON), verified against the sha256s."""
     path = checkpoint_dir(run_dir, which)
-    try:
-        state = json.loads((path / "state.json").read_text())
-    except (OSError, ValueError) as e:
-        raise SupError(f"checkpoint {path} has no readable state.json ({e})") from None
-    names = ["model.safetensors"] + (["state.safetensors"] if with_state else [])
+    state = read_checkpoint_state(path)
+    names = list(CHECKPOINT_FILES if with_state else CHECKPOINT_FILES[:1])
     loaded = []
     for fname in names:
         fpath = path / fname
         if not fpath.exists():
             raise SupError(f"checkpoint file {fpath} is missing")
-        if sha256_file(fpath) != state.get("files", {}).get(fname):
+        if sha256_file(fpath) != state["files"][fname]:
             raise SupError(f"checkpoint file {fpath} is corrupt (sha256 mismatch)")
         try:
             loaded.append(load_file(str(fpath)))

@@ -17,6 +17,9 @@ from typing import Any
 from sup.engine.model import ARCHS, MLPS, ModelConfig
 from sup.errors import UsageError
 
+SHAPE_KEYS = ("n_layer", "n_head", "n_embd", "block_size", "batch_size")
+MAX_SHAPE = 2**31 - 1  # what a tensor dimension holds
+
 
 @dataclass
 class TrainConfig:
@@ -54,7 +57,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     compile: bool = False
-    threads: int = 0  # torch intra-op threads; 0 = leave torch's default
+    threads: int = 0  # torch intra-op threads; 0 = the idle usable cores (engine/device.py)
 
     def resolved(self) -> TrainConfig:
         """Fill the derived defaults (``mlp=auto``, ``lr_decay_iters=0``) and validate."""
@@ -75,6 +78,8 @@ class TrainConfig:
         need(self.mlp in (*MLPS, "auto"), f"mlp must be auto or one of {', '.join(MLPS)}")
         for key in ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "max_iters"):
             need(getattr(self, key) >= 1, f"{key} must be at least 1")
+        for key in SHAPE_KEYS:  # what fits in memory is checked later (engine/memory.py)
+            need(getattr(self, key) <= MAX_SHAPE, f"{key} must be at most {MAX_SHAPE}")
         for key in ("gradient_accumulation_steps", "eval_interval", "eval_iters", "log_interval"):
             need(getattr(self, key) >= 1, f"{key} must be at least 1")
         need(self.n_embd % self.n_head == 0, "n_embd must be divisible by n_head")
@@ -181,6 +186,10 @@ def load_config(path: Path | None, overrides: list[str] = ()) -> TrainConfig:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as e:
             raise UsageError(f"config {path} is not valid TOML: {e}") from None
+        except UnicodeDecodeError as e:
+            raise UsageError(
+                f"config {path} is not UTF-8 text (byte {e.start}): save it as UTF-8"
+            ) from None
         for key, value in table.items():
             values[key] = check_value(key, value, str(path))
     for item in overrides:

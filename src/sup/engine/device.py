@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import platform
 import time
 from pathlib import Path
@@ -21,6 +22,61 @@ import torch
 from sup.errors import UsageError
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+
+
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+BUSY = 0.5  # a core more than half busy with other work does not get a thread
+
+
+def usable_cores() -> list[int]:
+    """The CPUs this process may run on (its affinity mask, which containers and
+    ``taskset`` narrow; ``os.cpu_count()`` counts the whole machine)."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def _core_times() -> dict[int, tuple[int, int]]:
+    """(busy, total) jiffies per CPU from /proc/stat; empty where there is none."""
+    times = {}
+    try:
+        lines = Path("/proc/stat").read_text().splitlines()
+    except OSError:
+        return times
+    for line in lines:
+        name, *values = line.split()
+        if name.startswith("cpu") and name[3:].isdigit():
+            ticks = [int(v) for v in values[:8]]
+            idle = ticks[3] + ticks[4]  # idle + iowait
+            times[int(name[3:])] = (sum(ticks) - idle, sum(ticks))
+    return times
+
+
+def default_threads(sample_s: float = 0.2) -> int:
+    """Threads for PyTorch when ``threads = 0``: the usable cores minus those other
+    processes keep busy, sampled over ``sample_s``. Spinning threads on a core another
+    process holds contend with it: on a 2-core machine with one core busy, torch's
+    default ran about 100x slower than one thread (benchmarks/busy_machine.py). Our
+    own process is idle while it samples, so its threads are not counted."""
+    cores = usable_cores()
+    before = _core_times()
+    time.sleep(sample_s)
+    after = _core_times()
+    busy = 0
+    for cpu in cores:
+        if cpu in before and cpu in after:
+            work = after[cpu][0] - before[cpu][0]
+            total = after[cpu][1] - before[cpu][1]
+            busy += total > 0 and work / total > BUSY
+    return max(1, len(cores) - busy)
+
+
+def set_threads(requested: int) -> int:
+    """Set PyTorch's intra-op threads (0: ``default_threads()``); returns the count."""
+    count = requested or default_threads()
+    torch.set_num_threads(count)
+    return count
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -34,7 +90,16 @@ def pick_device(name: str = "auto") -> torch.device:
         raise UsageError("device=cuda asked for, but no CUDA GPU is available")
     if name == "mps" and not torch.backends.mps.is_available():
         raise UsageError("device=mps asked for, but MPS is not available")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in DEVICE_TYPES:
+        raise UsageError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps")
+    gpus = torch.cuda.device_count() if device.type == "cuda" else 0
+    if device.type == "cuda" and (device.index or 0) >= gpus:
+        raise UsageError(f"device {name} asked for, but this machine has {gpus} CUDA GPU(s)")
+    return device
 
 
 def _cpu_flags() -> set[str] | None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sup.errors import SupError
+
 
 class MasterWeights:
     def __init__(self, model: nn.Module, dtype: torch.dtype = torch.bfloat16):
@@ -44,5 +46,12 @@ class MasterWeights:
     @torch.no_grad()
     def load_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
         for master, (name, _) in zip(self.master, self.named, strict=True):
-            master.copy_(tensors[name])
+            tensor = tensors.get(name)
+            if tensor is None or tensor.shape != master.shape:
+                got = "missing" if tensor is None else f"shape {tuple(tensor.shape)}"
+                raise SupError(
+                    f"checkpoint does not fit the model run.json describes ({name}: {got}, "
+                    f"the model has {tuple(master.shape)})"
+                )
+            master.copy_(tensor)
         self.master_to_model()

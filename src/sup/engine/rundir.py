@@ -12,12 +12,13 @@ import torch
 from sup import __version__
 from sup.engine.checkpoint import load_checkpoint, load_model_tensors
 from sup.engine.config import TrainConfig, config_from_dict
+from sup.engine.memory import check_fits
 from sup.engine.model import GPT
 from sup.engine.vocab import Tokenizer, load_tokenizer, save_tokenizer
 from sup.errors import SupError, UsageError
 from sup.fileio import sha256_file, write_json_atomic
 from sup.formats.data import META, load_meta
-from sup.formats.run import RUN_FILE, RUN_FORMAT, RUN_VERSION, read_run_info
+from sup.formats.run import CHECKPOINTS, RUN_FILE, RUN_FORMAT, RUN_VERSION, read_run_info
 
 
 @dataclass
@@ -104,6 +105,24 @@ def hold_run_lock(run_dir: Path):
     return handle
 
 
+def clean_stale_staging(run_dir: Path) -> list[Path]:
+    """Remove what a kill left behind while writing: checkpoint directories still under
+    their temporary name (``checkpoints/.step-N.*``, engine/checkpoint.py) and temp
+    files of atomic writes (``.NAME.*.tmp``, sup/fileio.py). Call it only while holding
+    the run's lock: then no writer can own them. Returns what was removed."""
+    run_dir = Path(run_dir)
+    ckpts = run_dir / CHECKPOINTS
+    stale = [p for p in ckpts.glob(".step-*") if p.is_dir() and not p.is_symlink()]
+    for d in (run_dir, ckpts):
+        stale += [p for p in d.glob(".*.tmp") if p.is_file() and not p.is_symlink()]
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
+
+
 def record_resume_changes(run: Run, cfg: TrainConfig, step: int) -> None:
     """Update run.json's config to what a resume trains with, keeping a history of
     each change (``resumes``: step and the keys that changed, old and new)."""
@@ -138,7 +157,9 @@ def load_model(
     """The trained model in eval mode, and the checkpoint's state JSON."""
     if which not in ("best", "last"):
         raise UsageError(f"--checkpoint must be best or last, got {which!r}")
+    vocab = run.info["model"]["vocab_size"]
+    check_fits(run.config, vocab, torch.device(device), training=False)
     model_sd, _, state = load_checkpoint(run.path, which, with_state=False)
-    model = GPT(run.config.model_config(run.info["model"]["vocab_size"]))
+    model = GPT(run.config.model_config(vocab))
     load_model_tensors(model, model_sd)
     return model.to(device).eval(), state

@@ -35,6 +35,7 @@ from sup.engine.checkpoint import (
 )
 from sup.engine.config import TrainConfig
 from sup.engine.master import MasterWeights
+from sup.engine.memory import check_fits
 from sup.engine.model import GPT
 from sup.formats.data import TokenShards
 
@@ -133,6 +134,7 @@ def build_state(
     precision: str,
 ) -> TrainState:
     """A fresh state at step 0: weights initialised from ``cfg.seed``."""
+    check_fits(cfg, vocab_size, device, training=True, precision=precision)
     torch.manual_seed(cfg.seed)
     model = GPT(cfg.model_config(vocab_size)).to(device)
     master = MasterWeights(model) if precision == "bf16" else None

@@ -31,9 +31,16 @@ import torch.nn.functional as F
 
 from sup.engine.batches import check_length, val_starts
 from sup.engine.config import TrainConfig, parse_override
-from sup.engine.device import autocast, peak_flops, pick_device, resolve_precision
+from sup.engine.device import (
+    autocast,
+    peak_flops,
+    pick_device,
+    resolve_precision,
+    set_threads,
+)
 from sup.engine.evaluate import byte_lengths, evaluate_windows
 from sup.engine.rundir import (
+    clean_stale_staging,
     create_run_dir,
     data_fingerprint,
     hold_run_lock,
@@ -46,7 +53,7 @@ from sup.engine.vocab import Tokenizer, load_tokenizer
 from sup.errors import Interrupted, SupError, UsageError
 from sup.fileio import write_json_atomic, write_text_atomic
 from sup.formats.data import TokenShards, load_meta, load_tokens
-from sup.formats.run import RUN_FILE
+from sup.formats.run import METRICS, RUN_FILE, read_metrics, read_pointer
 
 # What a resume may change: how long it runs and how it reports, never what it learns.
 RESUME_OVERRIDABLE = ("max_iters", "eval_interval", "log_interval", "threads")
@@ -216,14 +223,14 @@ def start(
             raise UsageError("sup train needs --data DATA_DIR and --out RUN_DIR")
         cfg = cfg.resolved()
     setup = _setup(cfg, data_dir)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    set_threads(cfg.threads)
     device = pick_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
     state = build_state(cfg, setup.tokenizer.vocab_size, setup.train_tokens, device, precision)
     if resume:
+        clean_stale_staging(run_dir)  # train() holds the lock: nothing else writes here
         state.restore(run_dir)
-        _truncate_metrics(run_dir / "metrics.jsonl", state.step)
+        _truncate_metrics(run_dir, state.step)
         if state.step >= cfg.max_iters:
             raise UsageError(
                 f"run already finished {state.step} of max_iters={cfg.max_iters} steps: "
@@ -390,8 +397,8 @@ def _train_loop(
 def diverged_error(run_dir: Path, e: Diverged) -> SupError:
     """Record the divergence (``diverged.json``) and say which checkpoint is good."""
     try:
-        good = json.loads((run_dir / "checkpoints" / "last.json").read_text())["step"]
-    except (OSError, ValueError, KeyError, TypeError):
+        good = read_pointer(run_dir, "last")[1]
+    except SupError:
         good = None
     write_json_atomic(
         run_dir / DIVERGED,
@@ -409,16 +416,9 @@ def diverged_error(run_dir: Path, e: Diverged) -> SupError:
     )
 
 
-def _truncate_metrics(path: Path, step: int) -> None:
+def _truncate_metrics(run_dir: Path, step: int) -> None:
     """Drop records logged after the checkpoint we resume from (they will be redone)."""
-    if not path.exists():
+    if not (run_dir / METRICS).exists():
         return
-    kept = []
-    for line in path.read_text().splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:  # a line cut short by a crash mid-write
-            continue
-        if record.get("step", step + 1) <= step:
-            kept.append(line)
-    write_text_atomic(path, "".join(line + "\n" for line in kept))
+    kept = [r for r in read_metrics(run_dir) if r["step"] <= step]
+    write_text_atomic(run_dir / METRICS, "".join(json.dumps(r) + "\n" for r in kept))

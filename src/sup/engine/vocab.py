@@ -35,8 +35,8 @@ from sup.formats.tokenizer import (
     ByteTokenizer,
     CharTokenizer,
     byte_to_unicode,
-    check_tokenizer_json,
     json_header,
+    player_tokenizer,
     read_tokenizer_json,
 )
 
@@ -202,12 +202,21 @@ def train_tokenizer(spec: str, documents: Iterable[Iterable[str]]) -> Tokenizer:
 def tokenizer_from_json(obj: dict) -> Tokenizer:
     """Like ``formats.tokenizer.player_tokenizer``, but BPE through Hugging Face
     ``tokenizers`` (fast on whole corpora)."""
-    check_tokenizer_json(obj, "object")
-    if obj["type"] == "char":
-        return CharTokenizer(obj["chars"])
-    if obj["type"] == "byte":
-        return ByteTokenizer()
-    return BpeTokenizer(obj["hf"])
+    player = player_tokenizer(obj)  # the one structural check of the file
+    if obj["type"] != "bpe":
+        return player
+    try:
+        tok = BpeTokenizer(obj["hf"])
+    except SupError:
+        raise
+    except Exception as e:  # tokenizers raises plain Exception for a malformed model
+        raise SupError(f"tokenizer.json is damaged ({str(e).splitlines()[0][:200]})") from None
+    if tok.vocab_size != player.vocab_size:
+        raise SupError(
+            f"tokenizer.json is damaged (its BPE model has {tok.vocab_size} tokens, "
+            f"its vocab_size says {player.vocab_size})"
+        )
+    return tok
 
 
 def load_tokenizer(path: Path) -> Tokenizer:

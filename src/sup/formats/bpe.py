@@ -30,6 +30,7 @@ WHITE_SPACE = frozenset(
     "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 CONTRACTIONS = ("s", "t", "re", "ve", "m", "ll", "d")
+MAX_VOCAB = 1 << 24
 
 
 @lru_cache(maxsize=4096)
@@ -99,6 +100,13 @@ class PureBpe:
             raise SupError(f"tokenizer.json: BPE tokenizer has no {EOT} token")
         self.eot_id = specials[EOT]
         self.vocab_size = obj["vocab_size"]
+        # Checked before the tables below are sized or indexed by them (a damaged file
+        # could otherwise ask for a terabyte list, or index from the end).
+        if type(self.vocab_size) is not int or not 0 < self.vocab_size <= MAX_VOCAB:
+            raise ValueError(f"vocab_size must be from 1 to {MAX_VOCAB}")
+        ids = [*self.vocab.values(), *specials.values()]
+        if not all(type(i) is int and 0 <= i < self.vocab_size for i in ids):
+            raise ValueError("token ids must be from 0 to vocab_size - 1")
         self._byte_char = byte_to_unicode()
         to_byte = {c: b for b, c in self._byte_char.items()}
         self._bytes = [b""] * self.vocab_size

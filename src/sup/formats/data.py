@@ -31,6 +31,7 @@ import numpy as np
 
 from sup.errors import SupError
 from sup.formats.envelope import read_envelope
+from sup.formats.schema import FILE_NAME_RE
 
 DATA_FORMAT = "sup-data"
 DATA_VERSION = 2
@@ -49,6 +50,9 @@ def shard_name(split: str, index: int) -> str:
     return f"{split}-{index:06d}.bin"
 
 
+TOKEN_DTYPES = ("uint16", "uint32")
+
+
 def load_meta(data_dir: Path) -> dict:
     """``meta.json`` of a version-2 data directory, checked for what readers rely on."""
     data_dir = Path(data_dir)
@@ -62,13 +66,26 @@ def load_meta(data_dir: Path) -> dict:
         fix="re-run `sup prepare` on the corpus (this sup writes token shards)",
     )
     try:
-        np.dtype(meta["dtype"])
+        if meta["dtype"] not in TOKEN_DTYPES:
+            raise ValueError(f"dtype {meta['dtype']!r}")
         for split in SPLITS:
+            for key in ("tokens", "chars", "bytes"):
+                if type(meta[split][key]) is not int or meta[split][key] < 0:
+                    raise ValueError(f"{split} {key} {meta[split][key]!r}")
             for shard in meta[split]["shards"]:
-                if not isinstance(shard["tokens"], int) or "/" in shard["file"]:
-                    raise ValueError(shard)
+                if type(shard["tokens"]) is not int or shard["tokens"] < 0:
+                    raise ValueError(f"shard size {shard['tokens']!r}")
+                if not isinstance(shard["file"], str) or not FILE_NAME_RE.match(shard["file"]):
+                    raise ValueError(f"shard file {shard['file']!r}")
+        if not all(isinstance(f, str) and FILE_NAME_RE.match(f) for f in meta["files"]):
+            raise ValueError("files")
+        tokenizer, source = meta["tokenizer"], meta["source"]
+        if type(tokenizer["vocab_size"]) is not int or tokenizer["vocab_size"] < 1:
+            raise ValueError("tokenizer vocab_size")
+        if type(source["documents"]) is not int or source["documents"] < 1:
+            raise ValueError("source documents")
     except (KeyError, TypeError, ValueError) as e:
-        raise SupError(f"{path} is malformed ({e!r}): re-run `sup prepare`") from None
+        raise SupError(f"{path} is damaged ({e!r}): re-run `sup prepare`") from None
     return meta
 
 

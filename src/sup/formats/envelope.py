@@ -15,14 +15,23 @@ from sup.errors import SupError
 
 
 def parse_envelope(
-    data: bytes | str, where: str, *, fmt: str, version: int, kind: str, fix: str
+    data: bytes | str,
+    where: str,
+    *,
+    fmt: str,
+    version: int,
+    kind: str,
+    fix: str,
+    strict: bool = False,
 ) -> dict:
     """The JSON object in ``data`` (read from ``where``), if its ``format`` is ``fmt``
     and its ``version`` is ``version``. ``kind`` names the file in messages ("sup run
-    file"); ``fix`` says what to do about a wrong version or broken JSON."""
+    file"); ``fix`` says what to do about a wrong version or broken JSON. ``strict``
+    refuses ``NaN`` and ``Infinity``, which Python writes and reads but JSON (and so
+    the browser player) does not: files other programs read are strict."""
     try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
+        obj = json.loads(data, parse_constant=_refuse_constant if strict else None)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise SupError(f"{where} is not valid JSON ({e}): {fix}") from None
     if not isinstance(obj, dict) or obj.get("format") != fmt:
         raise SupError(f"{where} is not a {kind}")
@@ -32,6 +41,10 @@ def parse_envelope(
             f"reads version {version}: {fix}"
         )
     return obj
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def read_envelope(path: Path, *, missing: str, **checks) -> dict:

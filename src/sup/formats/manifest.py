@@ -40,6 +40,22 @@ ARCHS = ("base", "modern")
 MLPS = ("gelu", "relu2", "swiglu")
 PRECISIONS = ("fp32", "int8")
 
+# The valid temperatures, in every player, `sup serve` and the browser page
+# (web/src/player.js): 0 (greedy) or a finite number in [MIN, MAX]. Below MIN the
+# logits divided by it overflow (a subnormal gives inf - inf = NaN), and above MAX
+# every distribution is already uniform to within float precision.
+MIN_TEMPERATURE = 0.01
+MAX_TEMPERATURE = 100.0
+TEMPERATURE_RULE = f"0 (greedy) or a number from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g}"
+
+
+def temperature_ok(temperature) -> bool:
+    """Whether ``temperature`` is valid (``TEMPERATURE_RULE``)."""
+    if not s.is_number(temperature):
+        return False
+    return temperature == 0 or MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE
+
+
 _ids = {"type": "array", "items": s.NON_NEGATIVE_INT}
 FILE_ENTRY = {
     "type": "object",
@@ -96,7 +112,16 @@ MANIFEST_SCHEMA = {
                     "cache_restart_keep": s.POSITIVE_INT,
                     "defaults": s.obj(
                         {
-                            "temperature": {"type": "number", "minimum": 0},
+                            "temperature": {
+                                "anyOf": [
+                                    {"const": 0},
+                                    {
+                                        "type": "number",
+                                        "minimum": MIN_TEMPERATURE,
+                                        "maximum": MAX_TEMPERATURE,
+                                    },
+                                ]
+                            },
                             "top_k": {"type": ["integer", "null"], "minimum": 1},
                             "top_p": {
                                 "type": ["number", "null"],
@@ -148,6 +173,17 @@ class Bundle:
     path: Path
     manifest: dict
 
+    def file(self, name: str) -> Path:
+        """A file of this bundle a player may open: one the manifest lists (with the
+        sha256 that verification checks), and a plain file directly inside the bundle
+        directory, never a symbolic link or a path that leads elsewhere."""
+        if name not in {f["name"] for f in self.manifest["files"]}:
+            raise SupError(f"{self.path}: {name!r} is not one of the bundle's listed files")
+        path = self.path / name
+        if path.is_symlink() or not path.is_file() or path.resolve().parent != self.path.resolve():
+            raise SupError(f"{path} is not a plain file inside the bundle; refusing it")
+        return path
+
 
 def validate_manifest(manifest: dict, where: str = MANIFEST) -> None:
     """The whole schema (needs ``jsonschema``: writers and ``sup check``)."""
@@ -177,9 +213,94 @@ def parse_manifest(data: bytes, where: str) -> dict:
         version=BUNDLE_VERSION,
         kind="sup bundle manifest",
         fix="upgrade sup or re-export the bundle",
+        strict=True,
     )
     check_files(manifest, where)
+    check_player_fields(manifest, where)
     return manifest
+
+
+MAX_BLOCK_SIZE = 1 << 20  # far beyond any model here; bounds the arrays a player makes
+
+
+def check_player_fields(manifest: dict, where: str) -> None:
+    """Every field a player reads, checked for what it can be on its own and against
+    the other fields (ids inside the vocabulary, a prefix shorter than the block): a
+    hostile or damaged manifest is one line here, never a numpy or ONNX Runtime error
+    later. What it must match in the graphs is checked when they are loaded
+    (``play/runtime.py``)."""
+    fix = "re-export the bundle"
+    graphs = s.object_field(manifest, "graphs", where, fix)
+    tokenizer = s.object_field(manifest, "tokenizer", where, fix)
+    # The graphs and tokenizer have fixed names, and must be files the manifest lists
+    # with a sha256: a player never opens a path a manifest makes up.
+    listed = {f["name"] for f in manifest["files"]}
+    for obj, key, name in ((graphs, "full", GRAPH_FULL), (graphs, "kv", GRAPH_KV),
+                           (tokenizer, "file", TOKENIZER)):  # fmt: skip
+        if obj.get(key) != name or name not in listed:
+            raise SupError(
+                f"{where}: the bundle must name its files {GRAPH_FULL}, {GRAPH_KV} and "
+                f"{TOKENIZER} and list them with their sha256; refusing it"
+            )
+    model = s.object_field(manifest, "model", where, fix)
+    for key in ("n_layer", "n_head", "head_dim", "vocab_size"):
+        s.field(model, key, _positive, "a positive integer", f"{where} (model)", fix)
+    s.field(model, "block_size", lambda v: _positive(v) and v <= MAX_BLOCK_SIZE,
+            f"an integer from 1 to {MAX_BLOCK_SIZE}", f"{where} (model)", fix)  # fmt: skip
+    vocab, block = model["vocab_size"], model["block_size"]
+    s.field(tokenizer, "vocab_size", lambda v: v == vocab, f"the model's {vocab}",
+            f"{where} (tokenizer)", fix)  # fmt: skip
+    check_generation(s.object_field(manifest, "generation", where, fix), vocab, block, where)
+    if not isinstance(manifest.get("id"), str) or not s.BUNDLE_ID_RE.match(manifest["id"]):
+        raise SupError(f"{where}: the bundle's id is not a valid id; refusing it")
+
+
+def check_generation(generation: dict, vocab: int, block: int, where: str) -> None:
+    """The generation rule's values, against the vocabulary and the block size."""
+    base, where, fix = where, f"{where} (generation)", "re-export the bundle"
+
+    def ids(minimum: int, maximum: int):
+        return lambda v: (
+            isinstance(v, list)
+            and minimum <= len(v) <= maximum
+            and all(s.is_int(i) and 0 <= i < vocab for i in v)
+        )
+
+    token_ids = f"token ids from 0 to {vocab - 1}"
+    s.field(generation, "prompt_prefix", ids(0, block - 1), f"fewer than {block} {token_ids}",
+            where, fix)  # fmt: skip
+    s.field(generation, "unprompted_start", ids(1, block), f"1 to {block} {token_ids}",
+            where, fix)  # fmt: skip
+    s.field(generation, "stop_ids", ids(0, vocab), token_ids, where, fix)
+    s.field(generation, "banned_ids", ids(0, vocab - 1), f"{token_ids}, not all of them",
+            where, fix)  # fmt: skip
+    if len(set(generation["banned_ids"])) >= vocab:
+        raise SupError(f"{where}: the manifest bans every token; refusing it")
+    s.field(generation, "cache_restart_keep", lambda v: _positive(v) and v <= block,
+            f"an integer from 1 to {block}", where, fix)  # fmt: skip
+    defaults = s.object_field(generation, "defaults", where, fix)
+    check_defaults(defaults, base + " (generation.defaults)")
+    if "demo_prompt" in generation:
+        s.field(generation, "demo_prompt", lambda v: isinstance(v, str), "text", where, fix)
+
+
+def check_defaults(defaults: dict, where: str) -> None:
+    """Sampling defaults, by the rules every player enforces on its flags."""
+    fix = "re-export the bundle with valid sampling defaults"
+    s.field(defaults, "temperature", temperature_ok, TEMPERATURE_RULE, where, fix)
+    s.field(defaults, "top_k", lambda v: v is None or _positive(v), "null or at least 1",
+            where, fix)  # fmt: skip
+    s.field(defaults, "top_p", lambda v: v is None or (s.is_number(v) and 0 < v <= 1),
+            "null or a number in (0, 1]", where, fix)  # fmt: skip
+    s.field(defaults, "max_new_tokens", lambda v: _positive(v) and v <= MAX_NEW_TOKENS,
+            f"an integer from 1 to {MAX_NEW_TOKENS}", where, fix)  # fmt: skip
+
+
+MAX_NEW_TOKENS = 1 << 20
+
+
+def _positive(v) -> bool:
+    return s.is_int(v) and v > 0
 
 
 def check_files(manifest: dict, where: str) -> None:
@@ -211,7 +332,9 @@ def file_problems(bundle_dir: Path, entries: list[dict]) -> list[str]:
     problems = []
     for entry in entries:
         path = Path(bundle_dir) / entry["name"]
-        if not path.is_file():
+        if path.is_symlink():  # its target could be any file on the machine
+            problems.append(f"{path}: a symbolic link (a bundle holds plain files)")
+        elif not path.is_file():
             problems.append(f"{path}: missing")
         elif path.stat().st_size != entry["size"]:
             problems.append(

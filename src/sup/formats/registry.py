@@ -106,6 +106,7 @@ def parse_registry(text: str, where: str) -> dict:
         version=REGISTRY_VERSION,
         kind="sup registry",
         fix="upgrade sup, or fix the registry",
+        strict=True,
     )
     models = registry.get("models")
     if not isinstance(models, list) or not all(

@@ -8,6 +8,7 @@ a rule changes in one place and both sides follow.
 
 from __future__ import annotations
 
+import math
 import re
 
 from sup.errors import SupError
@@ -58,3 +59,33 @@ def validate(instance, schema: dict, where: str, what: str) -> None:
     errors = schema_errors(instance, schema)
     if errors:
         raise SupError(f"{where}: invalid {what} {errors[0]}")
+
+
+# Field checks without jsonschema, for readers whose files players or the engine open
+# on every start: each returns the value or raises one SupError naming the file.
+def is_int(value) -> bool:
+    return type(value) is int  # bool is an int subclass, and never a count
+
+
+def is_number(value) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def short(value, limit: int = 40) -> str:
+    """``value`` for a message: its repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def field(obj: dict, key: str, ok, what: str, where: str, fix: str):
+    """``obj[key]`` if ``ok(value)``; otherwise a one-line error saying what it should be."""
+    if key not in obj:
+        raise SupError(f"{where} is damaged: it has no {key!r} ({fix})")
+    value = obj[key]
+    if not ok(value):
+        raise SupError(f"{where} is damaged: {key} should be {what}, not {short(value)} ({fix})")
+    return value
+
+
+def object_field(obj: dict, key: str, where: str, fix: str) -> dict:
+    return field(obj, key, lambda v: isinstance(v, dict), "an object", where, fix)

@@ -187,11 +187,27 @@ def check_tokenizer_json(obj, where: str) -> None:
 def player_tokenizer(obj: dict):
     """A tokenizer from its JSON object with no dependency beyond numpy (BPE in plain
     Python, ``formats/bpe.py``)."""
+    check_tokenizer_json(obj, "object")
+    try:
+        tok = _player_tokenizer(obj)
+        declared = obj.get("vocab_size", tok.vocab_size)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        # the one boundary for a damaged or hostile file: fields of the wrong type or
+        # shape end here, whichever constructor met them
+        raise SupError(f"tokenizer.json is damaged ({type(e).__name__}: {e})") from None
+    if declared != tok.vocab_size:
+        raise SupError(f"tokenizer.json is damaged (vocab_size {declared!r} != {tok.vocab_size})")
+    return tok
+
+
+def _player_tokenizer(obj: dict):
     from sup.formats.bpe import PureBpe
 
-    check_tokenizer_json(obj, "object")
     if obj["type"] == "char":
-        return CharTokenizer(obj["chars"])
+        chars = obj["chars"]
+        if not all(isinstance(c, str) and len(c) == 1 for c in chars):
+            raise ValueError("chars must be single characters")
+        return CharTokenizer(chars)
     if obj["type"] == "byte":
         return ByteTokenizer()
     return PureBpe(obj)

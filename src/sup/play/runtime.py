@@ -36,6 +36,44 @@ def ort_session(path: Path, threads: int | None = None):
         raise SupError(f"cannot load {path}: {str(e).splitlines()[0]}") from None
 
 
+def check_graph(session, model: dict, where: Path) -> None:
+    """The KV graph against the manifest: the logits' width is the vocabulary, the past
+    has the manifest's layers, heads and head size, and one step at the last position
+    of the block runs (a block size beyond the graph's position tables fails there)."""
+    shapes = {
+        "logits": session.get_outputs()[0].shape,
+        "past": next(i.shape for i in session.get_inputs() if i.name == "past"),
+    }
+    want = {
+        "logits": [None, model["vocab_size"]],
+        "past": [model["n_layer"], 2, None, model["n_head"], None, model["head_dim"]],
+    }
+    for name, shape in shapes.items():
+        fixed = [d if isinstance(d, int) else None for d in shape]
+        if len(fixed) != len(want[name]) or any(
+            d is not None and w is not None and d != w
+            for d, w in zip(fixed, want[name], strict=True)
+        ):
+            raise SupError(
+                f"{where}: the KV graph's {name} has shape {shape}, which the manifest's "
+                "model does not describe; refusing the bundle"
+            )
+    runner = KvRunner(session, model)
+    past = runner.empty_past(1)
+    past = np.zeros((*past.shape[:4], model["block_size"] - 1, past.shape[5]), np.float32)
+    try:
+        logits, _ = runner(np.zeros((1, 1), np.int64), past)
+    except SupError:
+        raise
+    except Exception:  # onnxruntime raises its own exception types
+        raise SupError(
+            f"{where}: the manifest's block_size {model['block_size']} is larger than "
+            "the graph supports; refusing the bundle"
+        ) from None
+    if logits.shape != (1, model["vocab_size"]):
+        raise SupError(f"{where}: the KV graph's logits do not match the manifest's vocabulary")
+
+
 class KvRunner:
     """The KV graph as a stateless function: (new ids, past) -> (logits, present)."""
 
@@ -101,27 +139,30 @@ class OnnxLM:
 
     def __init__(self, bundle_dir: Path, verify: bool = True, threads: int | None = None):
         bundle_dir = Path(bundle_dir)
-        # Files are checked against the manifest's sha256s; the manifest's schema is
-        # checked where bundles are written (jsonschema is not a player dependency).
+        # The manifest's player fields are checked as it is read (formats/manifest.py);
+        # files are checked against its sha256s here unless the caller just did.
         self.bundle = Bundle(bundle_dir, read_manifest(bundle_dir))
         m = self.manifest = self.bundle.manifest
+        if verify and (problems := file_problems(bundle_dir, m["files"])):
+            raise SupError(f"bundle {bundle_dir} failed verification: {problems[0]}")
+        self.model = m["model"]
+        self.block_size = m["model"]["block_size"]
+        self.generation = m["generation"]
+        tok_file = self.bundle.file(m["tokenizer"]["file"])
         try:
-            if verify and (problems := file_problems(bundle_dir, m["files"])):
-                raise SupError(f"bundle {bundle_dir} failed verification: {problems[0]}")
-            self.model = m["model"]
-            self.block_size = m["model"]["block_size"]
-            self.generation = m["generation"]
-            tok_file = bundle_dir / m["tokenizer"]["file"]
-            kv_file = bundle_dir / m["graphs"]["kv"]
-            full_file = bundle_dir / m["graphs"]["full"]
-        except (KeyError, TypeError) as e:
-            raise SupError(f"{bundle_dir}/manifest.json is malformed (missing {e})") from None
-        try:
-            self.tokenizer = player_tokenizer(json.loads(tok_file.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as e:
+            tok_json = json.loads(tok_file.read_bytes())
+        except (OSError, ValueError, RecursionError) as e:
             raise SupError(f"cannot read the bundle's tokenizer {tok_file} ({e})") from None
-        self.kv = KvRunner(ort_session(kv_file, threads), self.model)
-        self._full_file = full_file
+        self.tokenizer = player_tokenizer(tok_json)
+        if self.tokenizer.vocab_size != self.model["vocab_size"]:
+            raise SupError(
+                f"{bundle_dir}: the tokenizer has {self.tokenizer.vocab_size} tokens, the "
+                f"manifest says {self.model['vocab_size']}; refusing the bundle"
+            )
+        session = ort_session(self.bundle.file(m["graphs"]["kv"]), threads)
+        check_graph(session, self.model, bundle_dir)
+        self.kv = KvRunner(session, self.model)
+        self._full_file = self.bundle.file(m["graphs"]["full"])
         self._threads = threads
         self._full = None
 

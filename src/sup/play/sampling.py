@@ -13,6 +13,12 @@ import codecs
 import numpy as np
 
 from sup.errors import UsageError
+from sup.formats.manifest import (  # noqa: F401 (the players' sampling rules, re-exported)
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    TEMPERATURE_RULE,
+    temperature_ok,
+)
 
 
 def check_sampling(
@@ -20,12 +26,22 @@ def check_sampling(
 ) -> None:
     if not 0 <= seed < 2**63:
         raise UsageError(f"--seed must be in [0, 2**63), got {seed}")
-    if not temperature >= 0:
-        raise UsageError(f"--temperature must be >= 0 (0 = greedy), got {temperature}")
+    if not temperature_ok(temperature):
+        raise UsageError(f"--temperature must be {TEMPERATURE_RULE}, got {temperature}")
     if top_k is not None and top_k < 1:
         raise UsageError(f"--top-k must be at least 1, got {top_k}")
-    if top_p is not None and not 0 < top_p <= 1:
+    if top_p is not None and not 0 < top_p <= 1:  # NaN fails this too
         raise UsageError(f"--top-p must be in (0, 1], got {top_p}")
+
+
+def check_prompt(prompt: str) -> str:
+    """``prompt`` if it is text: bytes that are not UTF-8 reach Python from the command
+    line as lone surrogates (``surrogateescape``), which no tokenizer or terminal takes."""
+    bad = sorted({ch for ch in prompt if "\udc80" <= ch <= "\udcff"})
+    if bad:
+        shown = " ".join(f"0x{ord(ch) - 0xDC00:02x}" for ch in bad[:5])
+        raise UsageError(f"the prompt is not valid UTF-8 (bytes {shown}): pass it as UTF-8 text")
+    return prompt
 
 
 def start_context(tok, prompt_ids: list[int], block: int, multi_document: bool) -> list[int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sup.fileio import sha256_file, write_json_atomic
-from sup.formats.manifest import MANIFEST, validate_manifest
+from sup.formats.manifest import MANIFEST, check_player_fields, validate_manifest
 
 
 def file_entries(bundle_dir: Path, names: list[str]) -> list[dict]:
@@ -23,6 +23,8 @@ def write_manifest(bundle_dir: Path, manifest: dict) -> dict:
     bundle_dir = Path(bundle_dir)
     names = sorted(p.name for p in bundle_dir.iterdir() if p.is_file() and p.name != MANIFEST)
     manifest = {**manifest, "files": file_entries(bundle_dir, names)}
-    validate_manifest(manifest, str(bundle_dir / MANIFEST))
-    write_json_atomic(bundle_dir / MANIFEST, manifest)
+    where = str(bundle_dir / MANIFEST)
+    validate_manifest(manifest, where)
+    check_player_fields(manifest, where)  # never write what a player would refuse
+    write_json_atomic(bundle_dir / MANIFEST, manifest, strict=True)
     return manifest

@@ -132,17 +132,21 @@ def _case(graph, batch, seq, cached, got, ref) -> dict:
 
 
 def kv_greedy_check(model, kv: KvRunner, context: list[int], generation: dict) -> dict:
+    """KV_GREEDY_TOKENS greedy tokens through the KV graph, equal to PyTorch's. Both
+    decode through stop tokens (end-of-text), so the check always covers the promised
+    length and the cache restart, wherever greedy text would end."""
+    through = {**generation, "stop_ids": []}
     want = list(
         generate(
             model,
             context,
             KV_GREEDY_TOKENS,
             temperature=0.0,
-            stop_ids=tuple(generation["stop_ids"]),
+            stop_ids=(),
             banned_ids=tuple(generation["banned_ids"]),
         )
     )
-    got = list(generate_ids(kv, context, KV_GREEDY_TOKENS, generation, temperature=0.0))
+    got = list(generate_ids(kv, context, KV_GREEDY_TOKENS, through, temperature=0.0))
     first = next((i for i, (a, b) in enumerate(zip(want, got, strict=False)) if a != b), None)
     if first is None and len(want) != len(got):
         first = min(len(want), len(got))

@@ -77,7 +77,7 @@ def build_registry(releases_dir: Path) -> dict:
 
 def write_registry(releases_dir: Path) -> dict:
     registry = build_registry(releases_dir)
-    write_json_atomic(Path(releases_dir) / REGISTRY_FILE, registry)
+    write_json_atomic(Path(releases_dir) / REGISTRY_FILE, registry, strict=True)
     return registry
 
 
