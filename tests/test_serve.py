@@ -1,10 +1,13 @@
 """`sup serve`: the OpenAI-compatible API answers exactly what the Python player
 generates (whole, streamed, cut at stop strings, seeded, chat), refuses every bad
-input with OpenAI's error shape, never serves a file outside its directories, handles
-many sampled requests at once (each with its own random numbers), and starts, fails
-and stops like every other command.
+input with OpenAI's error shape, refuses what a foreign web page could make a browser
+send (a foreign Origin, a body not declared JSON), never serves a file outside its
+directories nor names one in an error, handles many sampled requests at once (each
+with its own random numbers), and starts, fails and stops like every other command.
 
-One real server (`sup serve` in a subprocess) serves the module's API tests.
+One real server (`sup serve` in a subprocess) serves the module's API tests; the
+servers that are disconnected from, stopped mid-generation or broken on purpose are
+in test_serve_safety.py.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import re
 import shutil
 import signal
 import socket
@@ -27,7 +31,7 @@ import pytest
 from helpers import SUB_ENV, assert_cli_error, run_sup_many, sets, sup_cmd, sup_ok
 from sup.play.chat import render
 from sup.play.runtime import OnnxLM
-from sup.play.sampling import Utf8Stream
+from sup.play.sampling import MIN_TEMPERATURE, Utf8Stream
 from sup.play.serve import StopCutter
 from sup.ship.registry import write_registry
 
@@ -216,6 +220,18 @@ def player_text(lm: OnnxLM, prompt: str, max_tokens: int, *, temperature=0.0, se
     if cuts:
         return text[: min(cuts)], "stop"
     return text, "stop" if ended else "length"
+
+
+# Where an absolute path can start in a message (POSIX, a Windows drive or UNC share).
+ABSOLUTE_PATH = re.compile(r"(?:^|[\s'\"(\[=,:])(?:/|[A-Za-z]:[\\/]|\\\\)[^\s/]")
+
+
+def assert_no_host_paths(text: str, *dirs: Path) -> None:
+    """``text`` names no file of the server's machine: neither ``dirs`` (as given or
+    resolved) nor any absolute path."""
+    for d in dirs:
+        assert str(d) not in text and str(d.resolve()) not in text, (d, text)
+    assert not ABSOLUTE_PATH.search(text), text
 
 
 def assert_error(reply: Response, status: int, param: str | None = None) -> dict:
@@ -411,6 +427,13 @@ BAD_COMPLETIONS = [
     ({**OK, "temperature": 2.5}, 400, "temperature"),
     ({**OK, "temperature": "hot"}, 400, "temperature"),
     ({**OK, "temperature": True}, 400, "temperature"),
+    ({**OK, "temperature": 5e-324}, 400, "temperature"),  # subnormal: 1/t overflows
+    ({**OK, "temperature": 1e-310}, 400, "temperature"),
+    ({**OK, "temperature": 0.005}, 400, "temperature"),  # below MIN_TEMPERATURE
+    ({**OK, "temperature": -5e-324}, 400, "temperature"),
+    ({**OK, "temperature": 2.0000001}, 400, "temperature"),
+    ({**OK, "temperature": 10**400}, 400, "temperature"),  # past float's range
+    ({**OK, "temperature": -(10**400)}, 400, "temperature"),
     ({**OK, "top_p": 0}, 400, "top_p"),
     ({**OK, "top_p": 1.5}, 400, "top_p"),
     ({**OK, "top_k": 0}, 400, "top_k"),
@@ -444,6 +467,8 @@ BAD_CHATS = [
     ({**CHAT_OK, "messages": [{"role": "user", "content": "x", "tool_calls": [{}]}]},
      400, "messages[0].tool_calls"),
     ({**CHAT_OK, "prompt": "hi"}, 400, "prompt"),
+    ({**CHAT_OK, "temperature": 5e-324}, 400, "temperature"),
+    ({**CHAT_OK, "temperature": 1e-310}, 400, "temperature"),
 ]  # fmt: skip
 
 
@@ -457,6 +482,13 @@ def test_bad_chat_requests_are_refused(server, body, status, param):
     assert_error(server.post("/v1/chat/completions", body), status, param)
 
 
+@pytest.mark.parametrize("temperature", [0, 0.0, -0.0, MIN_TEMPERATURE, 1, 2, 2.0])
+def test_temperatures_at_the_edges_of_the_range_are_accepted(server, temperature):
+    """0 or [MIN_TEMPERATURE, 2], the ends included, as in sampling.temperature_ok."""
+    reply = server.post("/v1/completions", {**OK, "max_tokens": 3, "temperature": temperature})
+    assert reply.status == 200, reply.body
+
+
 @pytest.mark.parametrize(
     ("raw", "param"),
     [
@@ -466,6 +498,7 @@ def test_bad_chat_requests_are_refused(server, body, status, param):
         (b"[" * 40000, None),  # deeper than the parser's recursion limit
         (b'{"model": "tiny-char-1", "prompt": "\xff\xfe"}', None),  # not UTF-8
         (b'{"model": "tiny-char-1", "prompt": "\\ud800"}', "prompt"),  # a lone surrogate
+        (b'{"model": "tiny-char-1", "temperature": 1e400}', "temperature"),  # parses as inf
         (b"", None),
     ],
 )
@@ -476,12 +509,13 @@ def test_malformed_bodies_are_refused(server, raw, param):
 
 def test_oversized_bodies_are_refused_before_parsing(server):
     big = json.dumps({**OK, "prompt": "you " * 20000}).encode()  # 80 kB > 64 KiB
-    assert_error(server.request("POST", "/v1/completions", big), 413)
+    assert_error(server.request("POST", "/v1/completions", big, JSON), 413)
 
     # A declared length over the limit is refused before any of the body is sent.
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
         conn.putrequest("POST", "/v1/completions")
+        conn.putheader("Content-Type", "application/json")
         conn.putheader("Content-Length", str(10**9))
         conn.endheaders()
         assert_error(Response(*_read(conn)), 413)
@@ -502,7 +536,9 @@ def _read(conn: http.client.HTTPConnection):
 def _post_chunked(server: Server, chunks: list[bytes]) -> Response:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
-        conn.request("POST", "/v1/completions", body=iter(chunks), encode_chunked=True)
+        conn.request(
+            "POST", "/v1/completions", body=iter(chunks), headers=JSON, encode_chunked=True
+        )
         return Response(*_read(conn))
     finally:
         conn.close()
@@ -521,11 +557,16 @@ def test_unknown_api_paths_get_an_openai_404(server):
     assert_error(server.request("GET", "/v1/engines"), 404)
 
 
-def test_a_damaged_bundle_is_a_server_error_not_a_crash(server):
+def test_a_damaged_bundle_is_a_server_error_not_a_crash(server, site):
     """Bundles are verified when loaded: a changed file is refused, with a 500 that
-    says so, and the server carries on."""
+    says so by release id and file name, never by host path (the server's log has
+    the path), and the server carries on."""
     reply = server.post("/v1/completions", {"model": "tiny-broken-1", "max_tokens": 3})
-    assert "failed verification" in assert_error(reply, 500)["message"]
+    message = assert_error(reply, 500)["message"]
+    assert "tiny-broken-1" in message and "failed verification" in message, message
+    assert "model.kv.onnx" in message, message
+    assert_no_host_paths(reply.body.decode(), site, site / "releases")
+    assert str((site / "releases" / "tiny-broken-1").resolve()) in server.stderr.read_text()
     assert server.post("/v1/completions", {**OK, "max_tokens": 3}).status == 200
 
 
@@ -569,6 +610,92 @@ def test_no_path_escapes_the_served_directories(server, site, path):
     reply = server.request("GET", path)
     assert reply.status in (400, 404), (path, reply.status)
     assert SECRET.encode() not in reply.body
+
+
+# --- what a web page elsewhere can make a browser send ----------------------------------
+
+# Origins that are not the server's (PORT: its port): other sites, other ports and
+# schemes on this machine, look-alike names, an opaque origin, malformed ones.
+FOREIGN_ORIGINS = [
+    "http://evil.example",
+    "https://evil.example",
+    "null",  # sandboxed frames, file:// pages, redirects
+    "http://127.0.0.1:{other}",
+    "http://localhost:{other}",
+    "http://localhost",  # port 80
+    "https://127.0.0.1:{port}",
+    "http://localhost.evil.example:{port}",
+    "http://127.0.0.1.nip.io:{port}",
+    "http://192.168.0.1:{port}",
+    "http://127.0.0.1:{port}/",  # an origin has no path
+    "http://127.0.0.1:{port}.evil.example",
+    "http://127.0.0.1:99999999",
+    "",
+]
+OWN_ORIGINS = ["http://127.0.0.1:{port}", "http://localhost:{port}", "http://[::1]:{port}"]
+JSON = {"Content-Type": "application/json"}
+
+
+def origin(template: str, server: Server) -> str:
+    return template.format(port=server.port, other=server.port + 1)
+
+
+@pytest.mark.parametrize("template", FOREIGN_ORIGINS)
+def test_foreign_origins_are_refused_on_the_api(server, template):
+    """A page on another site (or port) can make the browser send a "simple" POST
+    with no CORS preflight: text/plain, or form data. It is refused, as is every
+    other API request from a foreign Origin, JSON or not, before any work is done."""
+    foreign = origin(template, server)
+    request = json.dumps({**OK, "max_tokens": CAP}).encode()
+    sends = [
+        ("POST", "/v1/completions", request, {"Content-Type": "text/plain"}),
+        ("POST", "/v1/completions", request, {"Content-Type": "application/x-www-form-urlencoded"}),
+        ("POST", "/v1/completions", request, JSON),
+        ("POST", "/v1/chat/completions", json.dumps(CHAT_OK).encode(), JSON),
+        ("GET", "/v1/models", None, {}),
+        ("OPTIONS", "/v1/completions", None, {"Access-Control-Request-Method": "POST"}),
+    ]
+    for method, path, body, headers in sends:
+        reply = server.request(method, path, body, {**headers, "Origin": foreign})
+        error = assert_error(reply, 403)
+        assert error["code"] == "cross_origin_refused" and "Origin" in error["message"]
+        assert "access-control-allow-origin" not in reply.headers
+
+
+@pytest.mark.parametrize("template", OWN_ORIGINS)
+def test_the_servers_own_origin_is_served(server, template):
+    """The player page's own origin (under any loopback name) may use the API and
+    fetch the releases, as may clients that send no Origin at all."""
+    own = {"Origin": origin(template, server)}
+    body = json.dumps({**OK, "max_tokens": 3}).encode()
+    assert server.request("POST", "/v1/completions", body, {**JSON, **own}).status == 200
+    assert server.request("GET", "/v1/models", headers=own).status == 200
+    assert server.request("GET", "/releases/registry.json", headers=own).status == 200
+    assert server.request("GET", "/", headers=own).status == 200
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+     "application/jsonp", "text/json", ""],
+)  # fmt: skip
+def test_posts_not_declared_json_are_refused(server, content_type):
+    """The content types a page may send cross-origin without a preflight, and any
+    other that is not JSON, get 415, whatever the body holds."""
+    body = json.dumps({**OK, "max_tokens": 3}).encode()
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    for path in ("/v1/completions", "/v1/chat/completions"):
+        error = assert_error(server.request("POST", path, body, headers), 415)
+        assert error["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON"]
+)
+def test_json_content_types_are_accepted(server, content_type):
+    body = json.dumps({**OK, "max_tokens": 3}).encode()
+    reply = server.request("POST", "/v1/completions", body, {"Content-Type": content_type})
+    assert reply.status == 200, reply.body
 
 
 def test_other_host_names_are_refused(server):

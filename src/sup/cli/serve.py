@@ -8,12 +8,16 @@ import ipaddress
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from sup.errors import SupError, UsageError
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+# How long shutdown waits for requests in flight once their generations are cancelled
+# (a slow reader's stream, a bundle still loading), before uvicorn cancels them.
+GRACEFUL_SHUTDOWN_S = 3
 
 
 def cmd_serve(args) -> int:
@@ -27,12 +31,15 @@ def cmd_serve(args) -> int:
     n_models = len(catalogue.registry()["models"])  # a missing or bad registry stops here
     web = Path(args.web) if args.web else default_web_dir()
     local = is_loopback(args.host)
+    stopping = threading.Event()
     app = create_app(
         catalogue,
         web,
         max_tokens_cap=args.max_tokens_cap,
         max_body_bytes=args.max_body_bytes,
         allowed_hosts=sorted({*LOOPBACK_NAMES, url_host(args.host)}) if local else None,
+        host=args.host,
+        stopping=stopping,
     )
     sock = listen_socket(args.host, args.port)
     if not local:
@@ -52,7 +59,7 @@ def cmd_serve(args) -> int:
             flush=True,
         )
 
-    run_server(app, sock, ready)
+    run_server(app, sock, ready, on_stop=stopping.set)
     return 0
 
 
@@ -102,9 +109,16 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_server(app, sock: socket.socket, on_ready: Callable[[], None]) -> None:
-    """Serve on ``sock`` until SIGINT or SIGTERM, let requests in flight finish (up to
-    5 s), then return.
+def run_server(
+    app, sock: socket.socket, on_ready: Callable[[], None], on_stop: Callable[[], None]
+) -> None:
+    """Serve on ``sock`` until SIGINT or SIGTERM, then return within a few seconds.
+
+    Shutting down first calls ``on_stop``, which cancels every generation in flight
+    (each stops at its next token): uvicorn's graceful shutdown waits for requests to
+    finish, and a thread generating max_tokens cannot be interrupted, only asked to
+    stop. What is left (a slow reader, a bundle loading) gets ``GRACEFUL_SHUTDOWN_S``,
+    then uvicorn cancels it.
 
     uvicorn re-raises the signal it caught once it has shut down, so that the handler
     installed before it runs; ours does nothing, so stopping is a normal return (exit
@@ -118,8 +132,16 @@ def run_server(app, sock: socket.socket, on_ready: Callable[[], None]) -> None:
             if self.started:  # listening now
                 on_ready()
 
+        async def shutdown(self, sockets=None) -> None:
+            on_stop()
+            await super().shutdown(sockets)
+
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     stopping = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in stopping}

@@ -68,7 +68,9 @@ def is_int(value) -> bool:
 
 
 def is_number(value) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+    """A finite JSON number (an int of any size is finite; ``math.isfinite`` would
+    overflow converting a huge one)."""
+    return type(value) is int or (type(value) is float and math.isfinite(value))
 
 
 def short(value, limit: int = 40) -> str:

@@ -12,6 +12,8 @@ Request rules (``/v1/completions`` and ``/v1/chat/completions``):
   that changes nothing, so a client that spells out its defaults works and one that
   relies on them gets a clear 400 instead of silently different output. Any other
   unknown field is a 400 too.
+- ``temperature`` is 0 (greedy) or a number from ``sampling.MIN_TEMPERATURE`` to 2
+  (OpenAI's range); a tiny positive one, even a subnormal, would overflow sampling.
 - ``top_k`` is an extension (as in vLLM and llama.cpp).
 """
 
@@ -24,6 +26,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sup.play.chat import MAX_STOP  # as OpenAI: up to 4 stop strings
+from sup.play.sampling import MIN_TEMPERATURE, temperature_ok
+
+# OpenAI's documented range, within sup's own (``sampling.TEMPERATURE_RULE``, up to 100):
+# a client tuned against OpenAI gets the same refusals here.
+MAX_API_TEMPERATURE = 2
+API_TEMPERATURE_RULE = f"0 (greedy) or a number from {MIN_TEMPERATURE:g} to {MAX_API_TEMPERATURE}"
 
 SAMPLING_FIELDS = {"max_tokens", "temperature", "top_p", "top_k", "stop", "seed"}
 # "user" (an end-user id for abuse tracking) is accepted and unused.
@@ -151,9 +159,7 @@ def parse_request(body: dict, *, chat: bool, max_tokens_cap: int) -> Request:
             f"an integer from 1 to {max_tokens_cap} (this server's --max-tokens-cap)",
             integer=True,
         ),
-        temperature=number(
-            body, "temperature", lambda v: 0 <= v <= 2, "a number from 0 to 2 (0 is greedy)"
-        ),
+        temperature=number(body, "temperature", api_temperature_ok, API_TEMPERATURE_RULE),
         top_k=number(body, "top_k", lambda v: v >= 1, "an integer of at least 1", integer=True),
         top_p=number(body, "top_p", lambda v: 0 < v <= 1, "a number above 0 and at most 1"),
         seed=number(
@@ -161,6 +167,13 @@ def parse_request(body: dict, *, chat: bool, max_tokens_cap: int) -> Request:
         ),
         stop=stop_strings(body.get("stop")),
     )
+
+
+def api_temperature_ok(value) -> bool:
+    """sup's rule (finite; 0 or at least ``MIN_TEMPERATURE``, below which the scaled
+    logits overflow) capped at OpenAI's 2. The range is checked first: JSON integers
+    have no bound, and one past float's range would overflow ``temperature_ok``."""
+    return 0 <= value <= MAX_API_TEMPERATURE and temperature_ok(value)
 
 
 def check_fields(body: dict, known: set[str]) -> None:

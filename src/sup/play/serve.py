@@ -23,18 +23,34 @@ slow reader holds only its own thread. Each request samples from its own numpy
 Generator, made from its ``seed`` (``OnnxLM.generate``), so requests in flight
 together never share random numbers and a seeded reply is the same under load.
 
+Stopping: a generation checks its cancel flags at every token. A client that
+disconnects sets its request's flag (a stream stops anyway: Starlette stops asking it
+for tokens); shutting down sets the server's, which stops every generation in flight
+at its next token, a whole reply as a 503 and a stream with an error event and no
+``[DONE]``, so no reply is passed off as finished and shutdown takes one token, not
+max_tokens (sup/cli/serve.py bounds the rest).
+
 Safety: static files go through Starlette's ``StaticFiles``, which resolves symlinks
 and serves nothing outside its directory. Bound to a loopback address, the server
 answers only requests whose Host is a loopback name, so a web page cannot reach it
-through DNS rebinding. Bodies are size-limited before they are parsed.
+through DNS rebinding. The API refuses (403) any request whose ``Origin`` is not the
+server's own, and POSTs that are not ``application/json`` (415): a page elsewhere
+cannot make the browser send it work, not even the "simple" cross-origin POSTs that
+skip CORS preflight (the player page, same origin, and clients that send no Origin,
+such as curl and the openai package, are unaffected). Bodies are size-limited before
+they are parsed. Error bodies name release ids, never host paths: a registry or
+bundle problem is logged in full on the server's stderr and told to the client with
+paths relative to the releases directory, or without its detail.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
+import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,9 +70,20 @@ from sup.fileio import sha256_file
 from sup.formats.manifest import MANIFEST
 from sup.formats.registry import REGISTRY_FILE, parse_registry, resolve
 from sup.play.chat import check_chat_template, render
-from sup.play.openai_api import ApiError, Reply, Sampling, invalid, parse_json, parse_request
+from sup.play.gate import LOOPBACK_HOSTS, ApiGate, ReleaseError, client_message
+from sup.play.openai_api import (
+    ApiError,
+    Reply,
+    Sampling,
+    invalid,
+    parse_json,
+    parse_request,
+    sse,
+)
 from sup.play.runtime import OnnxLM
 from sup.play.sampling import Utf8Stream
+
+log = logging.getLogger("uvicorn.error")  # uvicorn prints it on the server's stderr
 
 
 def default_web_dir() -> Path:
@@ -111,11 +138,15 @@ class Catalogue:
             return None
 
     def load(self, entry: dict) -> Model:
+        """The loaded model; ``ReleaseError`` when its bundle cannot be served."""
         key = _key(entry)
         model = self._models.get(key)
         if model is None:
             with self._load_lock:
-                model = self._models.get(key) or self._open(entry)
+                try:
+                    model = self._models.get(key) or self._open(entry)
+                except (SupError, OSError) as e:  # OSError: a bundle file gone missing
+                    raise ReleaseError(entry["id"], str(e)) from None
                 with self._lock:
                     self._models[key] = model
         return model
@@ -182,14 +213,29 @@ class StopCutter:
         )
 
 
+class Cancelled(Exception):
+    """A generation stopped before its end: its client left or the server is stopping."""
+
+
 class TextGeneration:
     """One reply: iterate it for text pieces as they become safe to send; afterwards
-    ``finish_reason`` and ``usage()`` say how it ended."""
+    ``finish_reason`` and ``usage()`` say how it ended. Iterating raises ``Cancelled``
+    once any of the ``cancel`` flags is set (checked as each token arrives), so another
+    thread can stop it within one token."""
 
-    def __init__(self, lm: OnnxLM, context: list[int], sampling: Sampling):
-        self.lm, self.context, self.sampling = lm, context, sampling
+    def __init__(
+        self,
+        lm: OnnxLM,
+        context: list[int],
+        sampling: Sampling,
+        cancel: Collection[threading.Event] = (),
+    ):
+        self.lm, self.context, self.sampling, self.cancel = lm, context, sampling, cancel
         self.finish_reason = "length"
         self.completion_tokens = 0
+
+    def cancelled(self) -> bool:
+        return any(flag.is_set() for flag in self.cancel)
 
     def usage(self) -> dict:
         """Prompt tokens are the context the model read (``prompt_prefix`` included,
@@ -212,6 +258,8 @@ class TextGeneration:
             seed=s.seed,
         )
         for token in tokens:
+            if self.cancelled():
+                raise Cancelled
             self.completion_tokens += 1
             if token in stop_ids:
                 self.finish_reason = "stop"
@@ -236,9 +284,14 @@ def create_app(
     max_tokens_cap: int = 1024,
     max_body_bytes: int = 65536,
     allowed_hosts: list[str] | None = None,
+    host: str | None = None,
+    stopping: threading.Event | None = None,
 ) -> Starlette:
     """The whole site. Without a ``web`` directory, ``/`` says so and the rest still
-    works. ``allowed_hosts=None`` answers any Host header."""
+    works. ``allowed_hosts=None`` answers any Host header. ``host`` is the address the
+    server is bound to, as given (an Origin naming it is the server's own, as are the
+    loopback names and the address a connection reached). Setting ``stopping``
+    cancels every generation in flight, and any started later: shutdown."""
     if web.is_dir():
         site = Mount("/", StaticFiles(directory=web, html=True))
     else:
@@ -247,9 +300,11 @@ def create_app(
             f"{html.escape(str(web))}); the API is at /v1 and the releases at /releases/.</p>"
         )
         site = Route("/", lambda request: HTMLResponse(note))
+    api = create_api(catalogue, max_tokens_cap, max_body_bytes, stopping or threading.Event())
+    own_hosts = {*LOOPBACK_HOSTS, *([host.lower().strip("[]")] if host else [])}
     return Starlette(
         routes=[
-            Mount("/v1", create_api(catalogue, max_tokens_cap, max_body_bytes)),
+            Mount("/v1", ApiGate(api, frozenset(own_hosts))),
             Mount("/releases", StaticFiles(directory=catalogue.releases)),
             site,
         ],
@@ -257,7 +312,9 @@ def create_app(
     )
 
 
-def create_api(catalogue: Catalogue, max_tokens_cap: int, max_body_bytes: int) -> FastAPI:
+def create_api(
+    catalogue: Catalogue, max_tokens_cap: int, max_body_bytes: int, stopping: threading.Event
+) -> FastAPI:
     """The OpenAI-compatible API, mounted at /v1; every error is an OpenAI error body."""
     api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -296,15 +353,19 @@ def create_api(catalogue: Catalogue, max_tokens_cap: int, max_body_bytes: int) -
         context, _ = await run_in_threadpool(model.lm.context, prompt)
         stops = tuple(model.chat["stop"]) if chat else ()
         sampling = req.sampling(model.lm.generation["defaults"], max_tokens_cap, stops)
-        generation = TextGeneration(model.lm, context, sampling)
+        gone = threading.Event()  # set when this request's client disconnects
+        generation = TextGeneration(model.lm, context, sampling, cancel=(gone, stopping))
         reply = Reply(entry["id"], chat)
         if req.stream:
             return StreamingResponse(
-                reply.events(generation, req.include_usage),  # a sync iterator: threadpool
+                stream_events(reply, generation, req.include_usage, stopping),  # threadpool
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        content = await run_in_threadpool(lambda: "".join(generation))
+        try:
+            content = await while_connected(request, gone, lambda: "".join(generation))
+        except Cancelled:
+            raise cancelled_error(stopping) from None  # unread when the client has gone
         return reply.body(content, generation.finish_reason, generation.usage())
 
     @api.exception_handler(ApiError)
@@ -324,8 +385,11 @@ def create_api(catalogue: Catalogue, max_tokens_cap: int, max_body_bytes: int) -
 
     @api.exception_handler(SupError)
     async def server_side(request: Request, e: SupError) -> JSONResponse:
-        """A broken registry or bundle is the server's problem, not the client's."""
-        return JSONResponse(ApiError(500, str(e)).body(), status_code=500)
+        """A broken registry or bundle is the server's problem, not the client's: the
+        log gets the whole message, the client one without host paths."""
+        log.error("%s %s: %s", request.method, request.url.path, e)
+        body = ApiError(500, client_message(e, catalogue.releases)).body()
+        return JSONResponse(body, status_code=500)
 
     @api.exception_handler(Exception)
     async def unexpected(request: Request, e: Exception) -> JSONResponse:
@@ -333,6 +397,43 @@ def create_api(catalogue: Catalogue, max_tokens_cap: int, max_body_bytes: int) -
         return JSONResponse(ApiError(500, "internal server error").body(), status_code=500)
 
     return api
+
+
+async def while_connected(request: Request, gone: threading.Event, work):
+    """``work()`` run in the threadpool while a task watches the connection and sets
+    ``gone`` if the client disconnects, which ``work`` must heed: a thread cannot be
+    interrupted, so without this a reply nobody waits for would run to max_tokens."""
+
+    async def watch() -> None:
+        # Once the body is read, uvicorn's receive() returns only at a disconnect (or
+        # when the response is complete, by which time the watch is cancelled).
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await run_in_threadpool(work)
+    finally:
+        watcher.cancel()
+
+
+def stream_events(reply: Reply, generation, include_usage: bool, stopping: threading.Event):
+    """``reply.events``, except that a cancelled generation ends the stream with an
+    error event (as OpenAI's streams report errors) and no ``[DONE]``, so a client
+    cannot take the cut-short text for the whole reply."""
+    try:
+        yield from reply.events(generation, include_usage)
+    except Cancelled:
+        yield sse(cancelled_error(stopping).body())
+
+
+def cancelled_error(stopping: threading.Event) -> ApiError:
+    if stopping.is_set():
+        message = "the server is shutting down: the reply was cut short (try again later)"
+    else:
+        message = "the client disconnected: the reply was cut short"
+    return ApiError(503, message, None, "generation_cancelled")
 
 
 def model_object(entry: dict, catalogue: Catalogue) -> dict:
