@@ -6,18 +6,34 @@
  * and `model` (a release id to select first). A bundle's URL is its registry entry's
  * `path` resolved against the registry's URL.
  *
+ * The registry and everything it points to are untrusted (src/registry.js,
+ * src/manifest.js): the registry and the bundles must be at http(s) URLs, only an
+ * http(s) model card becomes a link, and every string from them reaches the DOM
+ * through `setText` (textContent, never innerHTML, with control and bidi characters
+ * spelled out by src/untrusted.js `visible`), form values through `visible` too.
+ *
  * `document.body.dataset.state` says where the page is (loading, ready, generating,
  * done, error), for people styling it and for the browser tests.
  */
 
+import { cardUrl, checkEntry, describe, registryModels } from './src/registry.js';
+import { TEMPERATURE_RULE, temperatureOk } from './src/sampling.js';
+import { httpUrl, quote, visible } from './src/untrusted.js';
+
 const $ = (id) => document.getElementById(id);
 const query = new URLSearchParams(location.search);
-const registryUrl = new URL(query.get('registry') ?? 'releases/registry.json', location.href);
+const registryRef = query.get('registry') ?? 'releases/registry.json';
+const registryUrl = httpUrl(registryRef, location.href); // null: not http(s), refused below
 const worker = new Worker(new URL('./src/worker.js', import.meta.url), { type: 'module' });
 
 let models = [];
 let modelLoaded = false;
 let pendingText = '';
+
+/** Show untrusted text in `element`: inert, and with unsafe characters visible. */
+function setText(element, text) {
+  element.textContent = visible(text);
+}
 
 function setState(state) {
   document.body.dataset.state = state;
@@ -28,17 +44,18 @@ function setState(state) {
 }
 
 function showError(message) {
-  $('error').textContent = message;
+  setText($('error'), message);
   $('error').hidden = false;
   setState('error');
 }
 
 function showNotice(message) {
-  $('notice').textContent = message;
+  setText($('notice'), message);
   $('notice').hidden = !message;
 }
 
 async function fetchRegistry() {
+  if (!registryUrl) throw new Error(`the registry ${quote(registryRef)} is not an http(s) URL`);
   let registry;
   try {
     const response = await fetch(registryUrl);
@@ -47,57 +64,74 @@ async function fetchRegistry() {
   } catch (e) {
     throw new Error(`cannot load the model registry ${registryUrl}: ${e.message}`);
   }
-  if (registry?.format !== 'sup-registry' || registry.version !== 1) {
-    throw new Error(`${registryUrl} is not a version 1 sup registry`);
-  }
-  if (!registry.models?.length) throw new Error(`${registryUrl} lists no models`);
-  return registry.models;
+  return registryModels(registry, registryUrl.href);
 }
 
-/** One line per release in the menu: id, size in parameters and bytes, tokenizer. */
-function describe({ id, params, size, tokenizer, precision }) {
-  const count = params >= 1e6 ? `${(params / 1e6).toFixed(1)}M` : `${Math.round(params / 1e3)}k`;
-  const megabytes = (size / 1e6).toFixed(1);
-  return `${id} · ${count} params · ${tokenizer.type} · ${precision} · ${megabytes} MB`;
-}
-
+/** Load a menu entry, or refuse it (a bad id, path or sha256) on the page. */
 function loadModel(entry) {
   modelLoaded = false;
   $('error').hidden = true;
   showNotice('');
-  $('model-info').textContent = `loading ${entry.id}…`;
+  let bundle;
+  try {
+    bundle = checkEntry(entry, registryUrl);
+  } catch (e) {
+    worker.postMessage({ type: 'unload' }); // so a load still under way cannot land
+    setText($('model-info'), '');
+    showError(e.message);
+    return;
+  }
+  setText($('model-info'), `loading ${entry.id}…`);
   setState('loading');
-  worker.postMessage({
-    type: 'load',
-    url: new URL(entry.path, registryUrl).href,
-    manifestSha256: entry.manifest_sha256,
-  });
+  worker.postMessage({ type: 'load', ...bundle });
 }
 
+/** By position, not by id: a registry may list one id twice. */
 function selectedEntry() {
-  return models.find((m) => m.id === $('model').value);
+  return models[$('model').selectedIndex];
 }
 
+/** The loaded model's knobs and description; the worker checked the manifest's values. */
 function showModel(manifest) {
   const entry = selectedEntry();
   const { model, generation } = manifest;
   const { defaults } = generation;
-  $('prompt').value = generation.demo_prompt ?? '';
+  $('prompt').value = visible(generation.demo_prompt ?? '');
   $('temperature').value = defaults.temperature;
+  checkTemperatureField();
   $('top-k').value = defaults.top_k ?? '';
   $('top-p').value = defaults.top_p ?? '';
   $('length').value = defaults.max_new_tokens;
   const info = $('model-info');
   const layers = `${model.n_layer} layer${model.n_layer === 1 ? '' : 's'}`;
-  info.textContent =
+  setText(
+    info,
     `${model.arch} transformer, ${layers} × ${model.n_embd} wide, ` +
-    `${model.block_size}-token context, ${manifest.tokenizer.type} tokenizer. `;
-  if (entry?.card) {
+      `${model.block_size}-token context, ${manifest.tokenizer.type} tokenizer. `,
+  );
+  const card = cardUrl(entry, registryUrl); // javascript:, data: and the like: no link
+  if (card) {
     const link = document.createElement('a');
-    link.href = new URL(entry.card, registryUrl).href;
+    link.href = card.href;
     link.textContent = 'Model card';
     info.append(link);
   }
+}
+
+/** The temperature field as a number; empty or not a number is NaN, never 0 (greedy). */
+function temperatureValue() {
+  const text = $('temperature').value.trim();
+  return text === '' ? NaN : Number(text);
+}
+
+/**
+ * Mark the temperature field invalid (for :invalid styling and its tooltip) when it
+ * breaks the rule the players share. The form has novalidate, so the check that counts
+ * is generate()'s, which says the rule on the page rather than in a browser bubble.
+ */
+function checkTemperatureField() {
+  const ok = temperatureOk(temperatureValue());
+  $('temperature').setCustomValidity(ok ? '' : `temperature must be ${TEMPERATURE_RULE}`);
 }
 
 /** Optional number field: empty means "off" (null). */
@@ -110,6 +144,12 @@ function generate(event) {
   event.preventDefault();
   $('error').hidden = true;
   showNotice('');
+  const temperature = temperatureValue();
+  if (!temperatureOk(temperature)) {
+    const got = $('temperature').value.trim() || 'nothing';
+    showError(`temperature must be ${TEMPERATURE_RULE}, got ${got}`);
+    return;
+  }
   $('shown-prompt').textContent = $('prompt').value;
   $('generated').textContent = '';
   $('stats').textContent = '';
@@ -117,7 +157,7 @@ function generate(event) {
   worker.postMessage({
     type: 'generate',
     prompt: $('prompt').value,
-    temperature: Number($('temperature').value),
+    temperature,
     topK: optionalNumber('top-k'),
     topP: optionalNumber('top-p'),
     seed: Number($('seed').value),
@@ -171,7 +211,7 @@ const onMessage = {
   },
   error({ message }) {
     flushText();
-    if (!modelLoaded) $('model-info').textContent = '';
+    if (!modelLoaded) setText($('model-info'), '');
     showError(message);
   },
 };
@@ -182,12 +222,15 @@ worker.onerror = (event) => showError(`the player stopped: ${event.message ?? 'w
 $('controls').addEventListener('submit', generate);
 $('stop').addEventListener('click', () => worker.postMessage({ type: 'stop' }));
 $('model').addEventListener('change', () => loadModel(selectedEntry()));
+$('temperature').addEventListener('input', checkTemperatureField);
 
 try {
   models = await fetchRegistry();
-  for (const entry of models) $('model').append(new Option(describe(entry), entry.id));
-  const wanted = query.get('model');
-  if (models.some((m) => m.id === wanted)) $('model').value = wanted;
+  for (const entry of models) {
+    $('model').append(new Option(visible(describe(entry)), String(entry.id)));
+  }
+  const wanted = query.has('model') ? models.findIndex((m) => m.id === query.get('model')) : -1;
+  if (wanted >= 0) $('model').selectedIndex = wanted;
   loadModel(selectedEntry());
 } catch (e) {
   showError(e.message);

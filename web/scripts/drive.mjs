@@ -5,7 +5,11 @@
 //   node scripts/drive.mjs SITE_URL JOBS_JSON
 //
 // Each job is {kind: 'ui' | 'trace' | 'bench', ...}: 'ui' drives the page as a person
-// would (ui.mjs); 'trace' and 'bench' run the player module itself (engine.mjs).
+// would (ui.mjs); 'trace' and 'bench' run the player module itself (engine.mjs). Every
+// result also has `console` (console errors and uncaught page errors), `dialogs` (each
+// alert/confirm/prompt the page opened, dismissed at once) and `requests` (every URL
+// the page and its worker asked for, in order), so tests can check that hostile input
+// ran no script and fetched nothing it should not.
 // Chromium is the system build (Debian's chromium package, or SUP_CHROMIUM); playwright-
 // core drives it and downloads no browser of its own.
 import { chromium } from 'playwright-core';
@@ -34,9 +38,17 @@ try {
   for (const job of JSON.parse(jobsJson)) {
     const page = await browser.newPage();
     const errors = [];
+    const dialogs = [];
+    const requests = [];
     page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
     page.on('pageerror', (err) => errors.push(err.message));
-    results.push({ ...(await KINDS[job.kind](page, siteUrl, job)), console: errors });
+    page.on('dialog', (dialog) => {
+      dialogs.push({ type: dialog.type(), message: dialog.message() });
+      dialog.dismiss().catch(() => {});
+    });
+    page.on('request', (request) => requests.push(request.url())); // the worker's too
+    const result = await KINDS[job.kind](page, siteUrl, job);
+    results.push({ ...result, console: errors, dialogs, requests });
     await page.close();
   }
   process.stdout.write(JSON.stringify(results));

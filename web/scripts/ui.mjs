@@ -3,9 +3,11 @@
 //
 // Job: {query?, model?, generate?, prompt?, temperature?, topK?, topP?, seed?, length?,
 // stopAfter?, screenshot?}. stopAfter presses Stop once that many tokens have streamed.
-// Result: {state, prompt, generated, stats, error, notice, tokens, tokensPerSecond, view},
-// where view is what a person sees: the rendered text of the visible model menu choice,
-// model description and output (null where hidden).
+// Result: {state, prompt, generated, stats, error, notice, tokens, tokensPerSecond, view,
+// dom}, where view is what a person sees: the rendered text of the visible model menu
+// choice, model description and output (null where hidden); dom is what hostile input
+// could have planted: every option's text, #model-info's text, each href/src attribute
+// in the document (as written and as resolved), the elements' tag names and the title.
 
 const TIMEOUT_MS = 30_000;
 
@@ -72,5 +74,16 @@ export async function playUi(page, siteUrl, job) {
       tokensPerSecond: stats.tokensPerSecond ? Number(stats.tokensPerSecond) : null,
     };
   });
-  return { ...state, view };
+  const dom = await page.evaluate(() => ({
+    options: Array.from(document.querySelectorAll('#model option'), (o) => o.textContent),
+    modelInfo: document.getElementById('model-info').textContent,
+    links: Array.from(document.querySelectorAll('[href], [src]'), (el) => ({
+      tag: el.tagName.toLowerCase(),
+      raw: el.getAttribute('href') ?? el.getAttribute('src'),
+      resolved: el.href ?? el.src,
+    })),
+    tags: [...new Set(Array.from(document.querySelectorAll('*'), (el) => el.localName))],
+    title: document.title,
+  }));
+  return { ...state, view, dom };
 }

@@ -3,12 +3,19 @@
  * session for the KV graph (the full-context graph's on first no-cache use). Generation
  * follows the rule every sup player shares (sup/runtime.py is the Python twin), so
  * greedy output equals the Python player's token for token.
+ *
+ * Loading refuses a bundle whose manifest does not fit its files (manifest.js): bad
+ * names, token ids outside the vocabulary, a tokenizer of another size, graphs whose
+ * shapes differ from the manifest's model, or a block_size the graph cannot reach
+ * (probed by running one step at the last position). Each is one line naming the
+ * field, said before generation starts rather than as an error inside ONNX Runtime.
  */
 
 import * as ort from '../vendor/ort.wasm.bundle.min.mjs';
 
 import { Bundle } from './bundle.js';
-import { pickToken, Rng } from './sampling.js';
+import { checkDims, checkGraph, checkManifest, checkTokenizer } from './manifest.js';
+import { checkSampling, pickToken, Rng } from './sampling.js';
 import { tokenizerFromJson } from './tokenizers.js';
 
 // One wasm thread: no SharedArrayBuffer, so no cross-origin isolation headers and any
@@ -23,13 +30,23 @@ export class Player {
    */
   static async load(url, options = {}) {
     const bundle = await Bundle.open(url, options);
-    const { graphs, tokenizer } = bundle.manifest;
+    const { manifest } = bundle;
+    checkManifest(manifest, `${bundle.url}manifest.json`); // before any other file is fetched
+    const { graphs, tokenizer, model } = manifest;
     const [tokenizerBytes, kvSession] = await Promise.all([
       bundle.file(tokenizer.file),
-      bundle.file(graphs.kv).then(openSession),
+      bundle.file(graphs.kv).then((bytes) => openSession(bytes, `${bundle.url}${graphs.kv}`)),
     ]);
-    const tokenizerJson = JSON.parse(new TextDecoder().decode(tokenizerBytes));
-    return new Player(bundle, tokenizerFromJson(tokenizerJson), kvSession);
+    try {
+      const player = new Player(bundle, readTokenizer(tokenizerBytes, bundle), kvSession);
+      checkTokenizer(player.tokenizer, model, `${bundle.url}${tokenizer.file}`);
+      checkGraph(kvSession, model, true, `${bundle.url}${graphs.kv}`);
+      await player.probe();
+      return player;
+    } catch (e) {
+      await kvSession.release().catch(() => {}); // a refused bundle keeps no wasm memory
+      throw e;
+    }
   }
 
   constructor(bundle, tokenizer, kvSession) {
@@ -71,7 +88,7 @@ export class Player {
    *   topP: number|null, seed: number, useCache?: boolean}} options
    */
   async *generate(context, { maxNewTokens, temperature, topK, topP, seed, useCache = true }) {
-    checkOptions({ maxNewTokens, temperature, topK, topP });
+    checkSampling({ maxNewTokens, temperature, topK, topP });
     const rule = this.manifest.generation;
     const rng = new Rng(seed);
     const history = context.slice(-this.blockSize);
@@ -92,6 +109,36 @@ export class Player {
     }
   }
 
+  /**
+   * Run the KV graph once at the last position of the context: one token after a zero
+   * past of block_size - 1 positions. A graph whose position tables are shorter than
+   * the manifest's block_size fails here, at load, instead of mid-generation; the
+   * outputs' dims are checked against the manifest too. (The zero past's size is
+   * bounded by manifest.js MAX_CACHE_BYTES.)
+   */
+  async probe() {
+    const { n_layer: layers, n_head: heads, head_dim: headDim, block_size: block } =
+      this.manifest.model;
+    const where = `${this.bundle.url}${this.manifest.graphs.kv}`;
+    const shape = [layers, 2, 1, heads, block - 1, headDim];
+    const past = new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b)), shape);
+    let out;
+    try {
+      out = await this.kvSession.run({ input_ids: idsTensor([0]), past });
+    } catch {
+      // Position 0 tells the two causes apart: if that fails too, the block size is not
+      // the problem (a graph that ONNX Runtime reports no shapes for can get here).
+      const atStart = await this.step([0], null).then(() => true, () => false);
+      const why = atStart
+        ? `the manifest's block_size ${block} is larger than the graph supports ` +
+          `(a step at position ${block - 1} fails)`
+        : "the graph does not run one step with the manifest's model shape";
+      throw new Error(`${where}: ${why}; refusing the bundle`);
+    }
+    checkDims(out.logits.dims, [1, this.manifest.model.vocab_size], 'logits', where);
+    checkDims(out.present.dims, [layers, 2, 1, heads, block, headDim], 'present', where);
+  }
+
   /** KV graph: `ids` at the positions after `past` (null: an empty cache). */
   async step(ids, past) {
     const feeds = { input_ids: idsTensor(ids), past: past ?? this.emptyPast() };
@@ -101,9 +148,17 @@ export class Player {
 
   /** Full graph: the logits after `ids`, computed from scratch. */
   async full(ids) {
-    this.fullSession ??= this.bundle.file(this.manifest.graphs.full).then(openSession);
+    this.fullSession ??= this.openFull();
     const out = await (await this.fullSession).run({ input_ids: idsTensor(ids) });
     return { logits: out.logits.data };
+  }
+
+  /** The full-context graph, fetched, verified and checked against the manifest. */
+  async openFull() {
+    const name = this.manifest.graphs.full;
+    const session = await openSession(await this.bundle.file(name), `${this.bundle.url}${name}`);
+    checkGraph(session, this.manifest.model, false, `${this.bundle.url}${name}`);
+    return session;
   }
 
   emptyPast() {
@@ -112,26 +167,33 @@ export class Player {
   }
 }
 
-function openSession(bytes) {
-  return ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+/** tokenizer.json's bytes as a tokenizer; bad JSON is refused by name, not as a SyntaxError. */
+function readTokenizer(bytes, bundle) {
+  const where = `${bundle.url}${bundle.manifest.tokenizer.file}`;
+  let json;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new Error(`${where} is not valid JSON; refusing the bundle`);
+  }
+  try {
+    return tokenizerFromJson(json);
+  } catch (e) {
+    throw new Error(`${where}: ${e.message}; refusing the bundle`);
+  }
+}
+
+/** An ONNX Runtime session for a verified graph; one that will not open is refused by name. */
+async function openSession(bytes, where) {
+  try {
+    return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  } catch (e) {
+    // ONNX Runtime's own words, cut to one line: it may also be the runtime that failed
+    const why = String(e?.message ?? e).split('\n')[0].slice(0, 160);
+    throw new Error(`${where} is not a graph ONNX Runtime can open (${why}); refusing the bundle`);
+  }
 }
 
 function idsTensor(ids) {
   return new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
-}
-
-/** The sampling flags' ranges, as the Python players check them. */
-function checkOptions({ maxNewTokens, temperature, topK, topP }) {
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
-    throw new Error(`length must be a whole number, at least 1 (got ${maxNewTokens})`);
-  }
-  if (!(temperature >= 0)) {
-    throw new Error(`temperature must be >= 0 (0 = greedy), got ${temperature}`);
-  }
-  if (topK != null && !(Number.isInteger(topK) && topK >= 1)) {
-    throw new Error(`top-k must be a whole number, at least 1 (got ${topK})`);
-  }
-  if (topP != null && !(topP > 0 && topP <= 1)) {
-    throw new Error(`top-p must be in (0, 1], got ${topP}`);
-  }
 }

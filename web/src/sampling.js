@@ -9,6 +9,44 @@
 const MASK64 = (1n << 64n) - 1n;
 
 /**
+ * The valid temperatures, as in every sup player (Python's sup.play.sampling
+ * MIN_TEMPERATURE, MAX_TEMPERATURE and temperature_ok): 0 (greedy) or a finite number
+ * from MIN to MAX. Below MIN the logits divided by it overflow (a subnormal gives
+ * inf - inf = NaN); above MAX every distribution is already uniform to float precision.
+ */
+export const MIN_TEMPERATURE = 0.01;
+export const MAX_TEMPERATURE = 100;
+export const TEMPERATURE_RULE =
+  `0 (greedy) or a number from ${MIN_TEMPERATURE} to ${MAX_TEMPERATURE}`;
+
+/** Whether `temperature` is valid (see TEMPERATURE_RULE); a string or NaN is not. */
+export function temperatureOk(temperature) {
+  if (typeof temperature !== 'number' || !Number.isFinite(temperature)) return false;
+  return temperature === 0 || (temperature >= MIN_TEMPERATURE && temperature <= MAX_TEMPERATURE);
+}
+
+/**
+ * Throw one message naming the rule for the first sampling setting out of range, as
+ * the Python players check their flags (sup.play.sampling.check_sampling).
+ * @param {{maxNewTokens: number, temperature: number, topK: number|null,
+ *   topP: number|null}} options
+ */
+export function checkSampling({ maxNewTokens, temperature, topK, topP }) {
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
+    throw new Error(`length must be a whole number, at least 1 (got ${maxNewTokens})`);
+  }
+  if (!temperatureOk(temperature)) {
+    throw new Error(`temperature must be ${TEMPERATURE_RULE}, got ${temperature}`);
+  }
+  if (topK != null && !(Number.isInteger(topK) && topK >= 1)) {
+    throw new Error(`top-k must be a whole number, at least 1 (got ${topK})`);
+  }
+  if (topP != null && !(typeof topP === 'number' && topP > 0 && topP <= 1)) {
+    throw new Error(`top-p must be in (0, 1], got ${topP}`);
+  }
+}
+
+/**
  * SplitMix64 (Steele, Lea & Flood 2014), used only to expand the seed into generator
  * state, as Vigna recommends for the xoshiro family. Returns [state, output].
  */

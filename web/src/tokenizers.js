@@ -23,7 +23,11 @@ const utf8 = new TextEncoder();
  */
 class CharTokenizer {
   constructor(json) {
-    this.chars = json.chars;
+    // each character's id is its index, so there may be no more than vocab_size of them
+    if (!Array.isArray(json.chars) || json.chars.length > json.vocab_size) {
+      throw new Error('this char tokenizer has more characters than its vocab_size');
+    }
+    this.chars = json.chars.map(String);
     this.vocabSize = json.vocab_size;
     this.eotId = json.special_tokens[EOT];
     this.unkId = json.special_tokens[UNK];
@@ -51,6 +55,9 @@ class CharTokenizer {
 /** The 256 byte values of the UTF-8 text, then <|endoftext|>. */
 class ByteTokenizer {
   constructor(json) {
+    if (!(json.vocab_size >= 256)) {
+      throw new Error('this byte tokenizer has a vocab_size below 256, the ids of its bytes');
+    }
     this.vocabSize = json.vocab_size;
     this.eotId = json.special_tokens[EOT];
     this.unkId = null;
@@ -97,7 +104,7 @@ function byteAlphabet() {
  */
 class BpeTokenizer {
   constructor(json) {
-    const hf = json.hf;
+    const hf = json.hf ?? {};
     checkSupportedBpe(hf);
     this.vocabSize = json.vocab_size;
     this.eotId = json.special_tokens[EOT];
@@ -109,7 +116,24 @@ class BpeTokenizer {
     this.ranks = new Map(
       hf.model.merges.map((m, rank) => [Array.isArray(m) ? `${m[0]} ${m[1]}` : m, rank]),
     );
+    this.checkVocab();
     this.bytes = this.buildBytesTable(hf);
+  }
+
+  /**
+   * Every id encode can produce is below vocab_size, and every byte symbol has an id:
+   * a vocabulary from an untrusted bundle could otherwise feed the graph an id it has
+   * no row for, or none at all.
+   */
+  checkVocab() {
+    for (const id of this.vocab.values()) {
+      if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) {
+        throw new Error(`this BPE tokenizer has token id ${id}, outside its vocab_size`);
+      }
+    }
+    if (!this.alphabet.every((symbol) => this.vocab.has(symbol))) {
+      throw new Error('this BPE tokenizer has no token for some byte values');
+    }
   }
 
   /** Each token's exact bytes: its vocab string mapped back through the alphabet. */

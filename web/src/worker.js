@@ -3,6 +3,7 @@
  * page. Messages in:
  *
  *   {type: 'load', url, manifestSha256}
+ *   {type: 'unload'}                                  drop the player (and any load under way)
  *   {type: 'generate', prompt, maxNewTokens, temperature, topK, topP, seed, useCache}
  *   {type: 'stop'}
  *
@@ -68,6 +69,12 @@ const handlers = {
       self.postMessage({ type: 'piece', text: tail, tokens, tokensPerSecond: rate(tokens) });
     }
     self.postMessage({ type: 'done', tokens, tokensPerSecond: rate(tokens), reason });
+  },
+
+  unload() {
+    loads += 1;
+    current += 1;
+    player = null;
   },
 
   stop() {

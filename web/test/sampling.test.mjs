@@ -4,7 +4,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { pickToken, Rng, Utf8Stream } from '../src/sampling.js';
+import {
+  checkSampling,
+  MAX_TEMPERATURE,
+  MIN_TEMPERATURE,
+  pickToken,
+  Rng,
+  temperatureOk,
+  TEMPERATURE_RULE,
+  Utf8Stream,
+} from '../src/sampling.js';
 
 const GREEDY = { temperature: 0, topK: null, topP: null };
 
@@ -76,4 +85,37 @@ test('Utf8Stream joins split characters and replaces invalid bytes like Python',
   }
   const stream = new Utf8Stream();
   assert.equal(stream.push(Buffer.from('e4b8', 'hex')), '', 'an unfinished character waits');
+});
+
+test('temperature is 0 (greedy) or a finite number from 0.01 to 100, as in Python', () => {
+  // sup.play.sampling MIN_TEMPERATURE, MAX_TEMPERATURE and TEMPERATURE_RULE
+  assert.equal(MIN_TEMPERATURE, 0.01);
+  assert.equal(MAX_TEMPERATURE, 100);
+  assert.equal(TEMPERATURE_RULE, '0 (greedy) or a number from 0.01 to 100');
+  for (const t of [0, -0, 0.01, 0.5, 1, 2.5, 99.99, 100]) assert.ok(temperatureOk(t), String(t));
+  const bad = [0.001, 0.00999, 5e-324, -0.01, -1, 100.0001, 1e308, NaN, Infinity, -Infinity];
+  for (const t of [...bad, '0.8', '0', null, undefined, true, 1n, [1]]) {
+    assert.ok(!temperatureOk(t), String(t));
+  }
+  const options = { maxNewTokens: 10, temperature: 0.8, topK: null, topP: null };
+  checkSampling(options);
+  for (const temperature of bad) {
+    assert.throws(() => checkSampling({ ...options, temperature }), {
+      message: `temperature must be 0 (greedy) or a number from 0.01 to 100, got ${temperature}`,
+    });
+  }
+});
+
+test('the other knobs keep their ranges', () => {
+  const options = { maxNewTokens: 10, temperature: 0.8, topK: null, topP: null };
+  checkSampling({ ...options, topK: 1, topP: 1 });
+  for (const maxNewTokens of [0, -1, 1.5, NaN]) {
+    assert.throws(() => checkSampling({ ...options, maxNewTokens }), /length must be a whole number/);
+  }
+  for (const topK of [0, 1.5, NaN]) {
+    assert.throws(() => checkSampling({ ...options, topK }), /top-k must be a whole number/);
+  }
+  for (const topP of [0, 1.01, NaN, '0.5']) {
+    assert.throws(() => checkSampling({ ...options, topP }), /top-p must be in \(0, 1\]/);
+  }
 });

@@ -22,3 +22,22 @@ for (const { name, tokenizer, cases } of tokenizers) {
     }
   });
 }
+
+// A tokenizer.json from an untrusted bundle must not yield ids outside its vocabulary.
+test('a tokenizer that could produce ids outside its vocab_size is refused', () => {
+  const byName = Object.fromEntries(tokenizers.map((t) => [t.tokenizer.type, t.tokenizer]));
+  const copy = (json) => JSON.parse(JSON.stringify(json));
+  const char = copy(byName.char);
+  char.vocab_size = char.chars.length - 1;
+  assert.throws(() => tokenizerFromJson(char), /more characters than its vocab_size/);
+  const byte = copy(byName.byte);
+  byte.vocab_size = 255;
+  assert.throws(() => tokenizerFromJson(byte), /vocab_size below 256/);
+  const bpe = copy(byName.bpe);
+  const [first] = Object.keys(bpe.hf.model.vocab);
+  bpe.hf.model.vocab[first] = bpe.vocab_size;
+  assert.throws(() => tokenizerFromJson(bpe), /token id \d+, outside its vocab_size/);
+  const gaps = copy(byName.bpe);
+  delete gaps.hf.model.vocab.A;
+  assert.throws(() => tokenizerFromJson(gaps), /no token for some byte values/);
+});

@@ -41,7 +41,7 @@ MLPS = ("gelu", "relu2", "swiglu")
 PRECISIONS = ("fp32", "int8")
 
 # The valid temperatures, in every player, `sup serve` and the browser page
-# (web/src/player.js): 0 (greedy) or a finite number in [MIN, MAX]. Below MIN the
+# (web/src/sampling.js): 0 (greedy) or a finite number in [MIN, MAX]. Below MIN the
 # logits divided by it overflow (a subnormal gives inf - inf = NaN), and above MAX
 # every distribution is already uniform to within float precision.
 MIN_TEMPERATURE = 0.01
