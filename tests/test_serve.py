@@ -30,9 +30,9 @@ import pytest
 
 from helpers import SUB_ENV, assert_cli_error, run_sup_many, sets, sup_cmd, sup_ok
 from sup.play.chat import render
+from sup.play.reply import StopCutter
 from sup.play.runtime import OnnxLM
 from sup.play.sampling import MIN_TEMPERATURE, Utf8Stream
-from sup.play.serve import StopCutter
 from sup.ship.registry import write_registry
 
 pytestmark = pytest.mark.slow

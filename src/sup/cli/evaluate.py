@@ -9,7 +9,7 @@ from sup.errors import SupError
 
 
 def cmd_eval(args) -> int:
-    from sup.engine.device import pick_device, resolve_precision, set_threads
+    from sup.engine.device import pick_device, resolve_precision
     from sup.engine.evaluate import evaluate_text
     from sup.engine.rundir import load_model, open_run
 
@@ -22,7 +22,6 @@ def cmd_eval(args) -> int:
         raise SupError(f"{path} is not UTF-8 text") from None
     run = open_run(Path(args.run))
     device = pick_device(args.device)
-    set_threads(0)  # the idle usable cores (engine/device.py)
     precision = resolve_precision(args.precision, device)
     model, state = load_model(run, args.checkpoint, device)
     result = evaluate_text(model, run.tokenizer, text, device, precision, args.stride)

@@ -11,7 +11,7 @@ from sup.errors import UsageError
 def cmd_sample(args) -> int:
     import torch
 
-    from sup.engine.device import pick_device, resolve_precision, set_threads
+    from sup.engine.device import pick_device, resolve_precision
     from sup.engine.generate import generate
     from sup.engine.rundir import load_model, open_run
     from sup.formats.tokenizer import CharTokenizer
@@ -23,7 +23,6 @@ def cmd_sample(args) -> int:
         raise UsageError("--max-new-tokens must be >= 0 and --num-samples >= 1")
     run = open_run(Path(args.run))
     device = pick_device(args.device)
-    set_threads(0)  # the idle usable cores (engine/device.py)
     precision = resolve_precision(args.precision, device)
     model, _ = load_model(run, args.checkpoint, device)
     tok = run.tokenizer

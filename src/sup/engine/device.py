@@ -73,7 +73,10 @@ def default_threads(sample_s: float = 0.2) -> int:
 
 
 def set_threads(requested: int) -> int:
-    """Set PyTorch's intra-op threads (0: ``default_threads()``); returns the count."""
+    """Set PyTorch's intra-op threads (0: ``default_threads()``, unless the environment
+    already chose with ``OMP_NUM_THREADS``, which PyTorch follows); returns the count."""
+    if not requested and os.environ.get("OMP_NUM_THREADS"):
+        return torch.get_num_threads()
     count = requested or default_threads()
     torch.set_num_threads(count)
     return count

@@ -317,7 +317,7 @@ class Reply:
         """Server-sent events for a streamed reply, ending with ``data: [DONE]``.
 
         ``generation`` yields text pieces, then has ``finish_reason`` and ``usage()``
-        (``sup.serve.TextGeneration``)."""
+        (``sup.play.reply.TextGeneration``)."""
         if self.chat:
             first = self.chunk("")
             first["choices"][0]["delta"]["role"] = "assistant"

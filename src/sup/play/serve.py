@@ -13,9 +13,10 @@ on first use, once, verified against its manifest and the manifest against the
 registry; one ``OnnxLM`` per model serves every request, since ONNX Runtime sessions
 are thread-safe.
 
-Replies: the shared generation rule (``OnnxLM.generate``), token bytes decoded with
-``Utf8Stream``, then cut before the first stop string; ``StopCutter`` holds back any
-tail a stop string could still claim, so a streamed reply equals the whole one.
+Replies (``play/reply.py``): the shared generation rule (``OnnxLM.generate``), token
+bytes decoded with ``Utf8Stream``, then cut before the first stop string;
+``StopCutter`` holds back any tail a stop string could still claim, so a streamed reply
+equals the whole one.
 
 Concurrency: one event loop accepts requests; loading, tokenizing and generating run
 in Starlette's threadpool, a stream one token per hop, so the loop never blocks and a
@@ -50,7 +51,6 @@ import html
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,20 +68,20 @@ import sup
 from sup.errors import SupError
 from sup.fileio import sha256_file
 from sup.formats.manifest import MANIFEST
+from sup.formats.printable import printable
 from sup.formats.registry import REGISTRY_FILE, parse_registry, resolve
 from sup.play.chat import check_chat_template, render
 from sup.play.gate import LOOPBACK_HOSTS, ApiGate, ReleaseError, client_message
 from sup.play.openai_api import (
     ApiError,
     Reply,
-    Sampling,
     invalid,
     parse_json,
     parse_request,
     sse,
 )
+from sup.play.reply import Cancelled, TextGeneration
 from sup.play.runtime import OnnxLM
-from sup.play.sampling import Utf8Stream
 
 log = logging.getLogger("uvicorn.error")  # uvicorn prints it on the server's stderr
 
@@ -169,112 +169,6 @@ class Catalogue:
 def _key(entry: dict) -> tuple[str, str]:
     """Models are cached by id and manifest: a re-exported bundle is loaded afresh."""
     return entry["id"], entry["manifest_sha256"]
-
-
-class StopCutter:
-    """Cuts streamed text before the first stop string.
-
-    Text is released only when no stop string can still begin inside it: the longest
-    unsent tail that is a prefix of some stop string waits for the next piece. So a
-    stop string is found even when it spans tokens, and a stop string can only start
-    at or after the first unsent character, which is where searching starts.
-    """
-
-    def __init__(self, stops: tuple[str, ...]):
-        self.stops = stops
-        self.text = ""
-        self.sent = 0
-        self.stopped = False
-
-    def push(self, piece: str, final: bool = False) -> str:
-        """Add ``piece``; return the text now safe to send (all of it when ``final``)."""
-        if self.stopped:
-            return ""
-        self.text += piece
-        hits = [i for s in self.stops if (i := self.text.find(s, self.sent)) >= 0]
-        if hits:
-            self.stopped = True
-            end = min(hits)
-        else:
-            end = len(self.text) if final else len(self.text) - self.held_back()
-        out, self.sent = self.text[self.sent : end], end
-        return out
-
-    def held_back(self) -> int:
-        tail = self.text[self.sent :]
-        return max(
-            (
-                k
-                for s in self.stops
-                for k in range(1, min(len(s), len(tail) + 1))
-                if tail.endswith(s[:k])
-            ),
-            default=0,
-        )
-
-
-class Cancelled(Exception):
-    """A generation stopped before its end: its client left or the server is stopping."""
-
-
-class TextGeneration:
-    """One reply: iterate it for text pieces as they become safe to send; afterwards
-    ``finish_reason`` and ``usage()`` say how it ended. Iterating raises ``Cancelled``
-    once any of the ``cancel`` flags is set (checked as each token arrives), so another
-    thread can stop it within one token."""
-
-    def __init__(
-        self,
-        lm: OnnxLM,
-        context: list[int],
-        sampling: Sampling,
-        cancel: Collection[threading.Event] = (),
-    ):
-        self.lm, self.context, self.sampling, self.cancel = lm, context, sampling, cancel
-        self.finish_reason = "length"
-        self.completion_tokens = 0
-
-    def cancelled(self) -> bool:
-        return any(flag.is_set() for flag in self.cancel)
-
-    def usage(self) -> dict:
-        """Prompt tokens are the context the model read (``prompt_prefix`` included,
-        cropped to ``block_size``); completion tokens are every token sampled, the
-        end-of-document token and one that completed a stop string included."""
-        prompt, completion = len(self.context), self.completion_tokens
-        total = prompt + completion
-        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
-
-    def __iter__(self) -> Iterator[str]:
-        s = self.sampling
-        utf8, cutter = Utf8Stream(), StopCutter(s.stop)
-        stop_ids = set(self.lm.generation["stop_ids"])
-        tokens = self.lm.generate(
-            self.context,
-            s.max_tokens,
-            temperature=s.temperature,
-            top_k=s.top_k,
-            top_p=s.top_p,
-            seed=s.seed,
-        )
-        for token in tokens:
-            if self.cancelled():
-                raise Cancelled
-            self.completion_tokens += 1
-            if token in stop_ids:
-                self.finish_reason = "stop"
-                break
-            piece = cutter.push(utf8.push(self.lm.tokenizer.token_bytes(token)))
-            if piece:
-                yield piece
-            if cutter.stopped:
-                self.finish_reason = "stop"
-                return
-        tail = cutter.push(utf8.flush(), final=True)
-        if cutter.stopped:
-            self.finish_reason = "stop"
-        if tail:
-            yield tail
 
 
 def create_app(
@@ -387,7 +281,8 @@ def create_api(
     async def server_side(request: Request, e: SupError) -> JSONResponse:
         """A broken registry or bundle is the server's problem, not the client's: the
         log gets the whole message, the client one without host paths."""
-        log.error("%s %s: %s", request.method, request.url.path, e)
+        # the path is the client's and the message may quote a registry: both printable
+        log.error("%s %s: %s", request.method, printable(request.url.path), printable(e))
         body = ApiError(500, client_message(e, catalogue.releases)).body()
         return JSONResponse(body, status_code=500)
 
