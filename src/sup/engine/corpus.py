@@ -1,8 +1,11 @@
 """Read a corpus as documents, streamed: a text file, a directory of text files, or JSONL.
 
 A single text file is one document. A directory gives one document per file (sorted by
-relative path, hidden files skipped). JSONL gives one document per non-blank line, from
-its ``text`` field. Empty documents are skipped.
+relative path, hidden files skipped). A directory holding ``train/`` and ``val/``
+subdirectories is a corpus split in advance (an instrument's split by work or topic):
+its documents are those two subdirectories' files, each on its side, and anything else
+in it (a ``test/`` of held-out works) is never read. JSONL gives one document per
+non-blank line, from its ``text`` field. Empty documents are skipped.
 
 Nothing here holds a corpus in memory: ``Document.chunks()`` yields a document's text
 in pieces of about ``CHUNK_BYTES`` (a JSONL document is one piece, its line), and every
@@ -25,6 +28,7 @@ from sup.errors import SupError
 from sup.fileio import sha256_file
 
 CHUNK_BYTES = 1 << 20
+SIDES = ("train", "val")
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,13 @@ class Document:
 
     where: str  # for messages: a path, or path:line for JSONL
     chunks: Callable[[], Iterator[str]]
+    side: str | None = None  # "train" or "val" in a corpus split in advance
 
 
 @dataclass(frozen=True)
 class Corpus:
     path: Path
-    kind: str  # "text" | "dir" | "jsonl"
+    kind: str  # "text" | "dir" | "split" (a dir with train/ and val/) | "jsonl"
     files: tuple[Path, ...]  # what is read, in order
 
     def documents(self) -> Iterator[Document]:
@@ -46,12 +51,13 @@ class Corpus:
             yield from _jsonl_documents(self.path)
             return
         for f in self.files:
-            yield Document(str(f), lambda f=f: read_text_chunks(f))
+            side = f.relative_to(self.path).parts[0] if self.kind == "split" else None
+            yield Document(str(f), lambda f=f: read_text_chunks(f), side)
 
     def sha256(self) -> str:
         """The source's identity: the file's sha256, or for a directory the sha256 of
         each file's relative path and sha256, in order."""
-        if self.kind != "dir":
+        if self.kind not in ("dir", "split"):
             return sha256_file(self.path)
         digest = hashlib.sha256()
         for f in self.files:
@@ -64,14 +70,17 @@ def open_corpus(path: Path) -> Corpus:
     if not path.exists():
         raise SupError(f"input not found: {path}")
     if path.is_dir():
+        split = all((path / side).is_dir() for side in SIDES)
+        roots = [path / side for side in SIDES] if split else [path]
         files = sorted(
             p
-            for p in path.rglob("*")
+            for root in roots
+            for p in root.rglob("*")
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
         if not files:
             raise SupError(f"input directory {path} has no files")
-        return Corpus(path, "dir", tuple(files))
+        return Corpus(path, "split" if split else "dir", tuple(files))
     kind = "jsonl" if path.suffix == ".jsonl" else "text"
     return Corpus(path, kind, (path,))
 

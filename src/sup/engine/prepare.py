@@ -60,6 +60,7 @@ class Scan:
     chars: array  # int64 per document
     val: bytearray  # 1 where the document goes to val (multi-document rule)
     val_fraction: float
+    explicit: bool = False  # split in advance: train/ and val/ (corpus.py)
 
     @property
     def documents(self) -> int:
@@ -67,7 +68,7 @@ class Scan:
 
     @property
     def single(self) -> bool:
-        return self.documents == 1
+        return self.documents == 1 and not self.explicit
 
     def cut(self, i: int) -> int:
         """Single document: the character where val starts."""
@@ -75,13 +76,15 @@ class Scan:
 
     def rule(self) -> str:
         vf = self.val_fraction
+        if self.explicit:
+            return "split in advance: the files under val/ are val, under train/ train"
         if self.single:
             return f"last {vf:g} of the characters of the single document is val"
         return f"document to val when int(sha256(text)[:8], 16) / 2**32 < {vf:g}"
 
 
 def scan(corpus: Corpus, val_fraction: float) -> Scan:
-    result = Scan(array("q"), bytearray(), val_fraction)
+    result = Scan(array("q"), bytearray(), val_fraction, explicit=corpus.kind == "split")
     for doc in corpus.documents():
         chars = 0
         digest = hashlib.sha256()
@@ -89,7 +92,10 @@ def scan(corpus: Corpus, val_fraction: float) -> Scan:
             digest.update(chunk.encode("utf-8"))
             chars += len(chunk)
         result.chars.append(chars)
-        result.val.append(int(digest.hexdigest()[:8], 16) / 2**32 < val_fraction)
+        if result.explicit:
+            result.val.append(doc.side == "val")
+        else:
+            result.val.append(int(digest.hexdigest()[:8], 16) / 2**32 < val_fraction)
     return result
 
 

@@ -1,0 +1,169 @@
+"""``sup instruments``, ``sup build`` and ``sup harness``: the recipe interface
+(sup/instruments/recipe.py) on the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from sup.errors import UsageError
+
+
+def cmd_instruments(args) -> int:
+    from sup.instruments.catalog import INSTRUMENTS
+
+    rows = []
+    for inst in INSTRUMENTS.values():
+        rows.append({
+            "name": inst.name,
+            "summary": inst.summary,
+            "presets": {p.name: p.wall for p in inst.presets.values()},
+            "headline": inst.headline,
+            "release": newest_release(inst.name),
+        })  # fmt: skip
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for r in rows:
+        presets = ", ".join(f"{name} (~{wall})" for name, wall in r["presets"].items())
+        print(f"{r['name']}: {r['summary']}")
+        print(f"  presets: {presets}")
+        print(f"  headline: {r['headline']}")
+        print(f"  newest release: {r['release'] or '-'}")
+    return 0
+
+
+def newest_release(lineage: str) -> str | None:
+    """The newest release of ``lineage`` in this checkout's releases, if any."""
+    from sup.errors import SupError
+    from sup.formats.registry import parse_registry, resolve
+    from sup.play.catalog import registry_location
+
+    try:
+        path = Path(registry_location())
+        return resolve(parse_registry(path.read_text(encoding="utf-8"), str(path)), lineage)["id"]
+    except (SupError, OSError):
+        return None
+
+
+def cmd_data(args) -> int:
+    from sup.instruments.catalog import instrument
+
+    inst = instrument(args.corpus)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} already exists: choose another --out or pass --force")
+    options = {
+        k: getattr(args, k) for k in ("lines", "drift") if getattr(args, k, None) is not None
+    }
+    source = Path(args.source) if args.source else None
+    manifest = inst.make_corpus(out, source, options, args.seed)
+    if "counts" in manifest:  # works by side
+        described = ", ".join(f"{v} {k}" for k, v in manifest["counts"].items()) + " works"
+    else:
+        described = f"{manifest['lines']:,} lines ({manifest['chars']:,} chars)"
+    print(f"wrote {described} of the {inst.name} corpus to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from sup.cli.progress import ConsoleReporter
+    from sup.instruments.build import run_build
+    from sup.instruments.catalog import instrument
+
+    inst = instrument(args.name)
+    out = Path(args.out or f"runs/{inst.name}")
+    record = run_build(
+        inst,
+        args.preset,
+        out,
+        source=Path(args.source) if args.source else None,
+        release_id=args.release,
+        seed=args.seed,
+        releases=Path(args.releases),
+        report=lambda text: print(f"{inst.name}: {text}", file=sys.stderr),
+        overrides=tuple(args.set),
+        reporter=ConsoleReporter(quiet=args.quiet),
+    )
+    headline = record["steps"]["harness"].get("headline")
+    print(f"{inst.name} {args.preset}: {headline} ({out / 'harness.json'})", file=sys.stderr)
+    return 0
+
+
+def cmd_harness(args) -> int:
+    from sup.fileio import write_json_atomic
+    from sup.instruments.build import BUILD_FILE
+    from sup.instruments.catalog import instrument
+    from sup.instruments.recipe import HarnessRequest
+
+    inst = instrument(args.name)
+    target, corpus = Path(args.target), Path(args.corpus) if args.corpus else None
+    if (target / BUILD_FILE).is_file():  # a build directory: its run and its corpus
+        corpus = corpus or target / "corpus" / inst.corpus_name
+        target = target / "run"
+    if not target.exists():
+        raise UsageError(f"{target} does not exist: give a run, build or release directory")
+    if args.samples is not None and args.samples < 1:
+        raise UsageError("--samples must be at least 1")
+    report = inst.harness(HarnessRequest(target, corpus, args.samples, args.tokens))
+    if args.out:
+        write_json_atomic(Path(args.out), report)
+    if args.chart:
+        if inst.chart is None:
+            raise UsageError(f"the {inst.name} harness has no chart")
+        inst.chart(report, Path(args.chart))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for line in inst.summary_lines(report):
+            print(line)
+    return 0
+
+
+def add_commands(sub) -> None:
+    from sup.instruments.catalog import INSTRUMENTS
+
+    names = ", ".join(INSTRUMENTS)
+    ls = sub.add_parser("instruments", help="the instruments, their presets and releases")
+    ls.add_argument("--json", action="store_true", help="print one JSON list")
+    ls.set_defaults(func=cmd_instruments)
+
+    d = sub.add_parser("data", help=f"build an instrument's corpus ({names})")
+    d.add_argument("corpus", metavar="NAME", help=names)
+    d.add_argument("--out", required=True, help="file (kenosha) or directory to write")
+    d.add_argument("--from", dest="source", help="build it from this file or directory")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--lines", type=int, help="kenosha: lines to generate (default 20000)")
+    d.add_argument("--drift", type=float, help="kenosha: per-letter drift rate, e.g. 0.06")
+    d.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    d.set_defaults(func=cmd_data)
+
+    b = sub.add_parser("build", help="corpus -> prepare -> train -> harness -> release")
+    b.add_argument("name", help=names)
+    b.add_argument("--preset", default="cpu", help="tiny | cpu (default cpu)")
+    b.add_argument("--out", help="build directory (default runs/NAME)")
+    b.add_argument("--from", dest="source", help="the corpus source (see sup data)")
+    b.add_argument("--release", metavar="ID", help="release the model as ID (e.g. kenosha-2)")
+    b.add_argument("--releases", default="releases", help="releases directory")
+    b.add_argument("--seed", type=int, default=0, help="corpus seed")
+    b.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a training config key on top of the preset (repeatable)",
+    )
+    b.add_argument("--quiet", action="store_true", help="no training progress lines")
+    b.set_defaults(func=cmd_build)
+
+    h = sub.add_parser("harness", help="measure a run, build or release with its instrument")
+    h.add_argument("name", help=names)
+    h.add_argument("target", help="run, build or release (bundle) directory")
+    h.add_argument("--corpus", help="the corpus to compare with or score on")
+    h.add_argument("--samples", type=int, help="samples per condition")
+    h.add_argument("--tokens", type=int, help="tokens per sample")
+    h.add_argument("--json", action="store_true", help="print the report as JSON")
+    h.add_argument("--out", help="also write the report to this JSON file")
+    h.add_argument("--chart", help="write the chart to this PNG file")
+    h.set_defaults(func=cmd_harness)

@@ -1,0 +1,65 @@
+"""The recipe interface every instrument shares: a corpus, presets, a harness and card
+notes on top of the engine, as data (``Instrument``), never a fork of it.
+
+``sup instruments`` lists them, ``sup data NAME`` builds a corpus, ``sup build NAME``
+runs corpus -> prepare -> train -> harness -> release (``build.py``), and ``sup harness
+NAME`` measures a run, a build or a release. The instruments themselves are in
+``catalog.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sup.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One size of an instrument: its training config (``TrainConfig`` keys), tokenizer,
+    corpus options and the wall time it takes on the project's 2-core CPU."""
+
+    name: str
+    config: dict
+    tokenizer: str
+    wall: str
+    corpus: dict = field(default_factory=dict)
+    harness: dict = field(default_factory=dict)  # e.g. fewer samples for tiny
+
+
+@dataclass(frozen=True)
+class HarnessRequest:
+    """What ``sup harness`` measures: a run, bundle or release directory, the corpus it
+    is compared with or scored on (None: the instrument's default), options."""
+
+    target: Path
+    corpus: Path | None
+    samples: int | None = None
+    tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Instrument:
+    name: str
+    summary: str
+    headline: str  # what the harness's headline figure is, in words
+    presets: dict[str, Preset]
+    # (out, --from or None, corpus options, seed) -> the corpus manifest
+    make_corpus: Callable[[Path, Path | None, dict, int], dict]
+    corpus_path: Callable[[Path], Path]  # the corpus as written -> what `sup prepare` reads
+    harness: Callable[[HarnessRequest], dict]
+    headline_value: Callable[[dict], str]  # a report -> its headline, for tables
+    summary_lines: Callable[[dict], list[str]]  # a report -> what the card and CLI show
+    chart: Callable[[dict, Path], None] | None = None
+    demo_prompt: str = ""
+    card_notes: Path | None = None
+    corpus_name: str = "corpus"  # the file or directory name the corpus is written as
+
+    def preset(self, name: str) -> Preset:
+        if name not in self.presets:
+            raise UsageError(
+                f"{self.name} has no preset {name!r}: choose {', '.join(self.presets)}"
+            )
+        return self.presets[name]

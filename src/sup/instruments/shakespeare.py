@@ -1,0 +1,146 @@
+"""The shakespeare instrument: a corpus of works split by work, and a harness that
+scores whole works the model has never read.
+
+Corpus (``build_corpus``): a directory of plain-text works, one per file (the shared
+``shakespeare-works/`` is 40 of them), becomes::
+
+    OUT/train/NAME.txt    every other work
+    OUT/val/NAME.txt      VAL_WORKS (a fixed, documented set)
+    OUT/test/NAME.txt     TEST_WORKS: King Lear and Macbeth, whenever the source has them
+    OUT/manifest.json     source, sha256 per work, which side each is on, counts
+
+``sup prepare`` reads ``train/`` and ``val/`` as a split made in advance and never
+reads ``test/`` (engine/corpus.py), so no preset trains on the test plays. A work is
+named by its file name (lowercase, ``_`` for spaces), which is how the test plays are
+recognised.
+
+Harness (``works_report``): bits per character and per byte of each val and test work,
+scored whole by ``sup eval``'s exact accounting (every character, unknown ones charged:
+engine/evaluate.py), the character-weighted mean per side, and samples from a
+play-format prompt (a speaker line, as the 1998 etexts write them).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from sup.errors import SupError, UsageError
+from sup.fileio import sha256_file, write_json_atomic
+
+VAL_WORKS = ("julius_caesar", "twelfth_night", "sonnets")  # a tragedy, a comedy, verse
+TEST_WORKS = ("king_lear", "macbeth")
+SPEAKER_PROMPT = "\n\nHam.\n"
+CORPUS_FORMAT = "sup-corpus"
+
+
+def work_name(path: Path) -> str:
+    return path.stem.lower().replace(" ", "_").replace("-", "_")
+
+
+def side_of(name: str) -> str:
+    if any(name == t or name.endswith(f"_{t}") or name.startswith(f"{t}_") for t in TEST_WORKS):
+        return "test"
+    return "val" if name in VAL_WORKS else "train"
+
+
+def build_corpus(source: Path, out: Path) -> dict:
+    """Write the split corpus ``out`` from a directory of works; returns its manifest."""
+    source = Path(source)
+    if not source.is_dir():
+        raise UsageError(f"--from {source} is not a directory of works (one text file each)")
+    works = sorted(p for p in source.iterdir() if p.is_file() and p.suffix == ".txt")
+    if not works:
+        raise SupError(f"--from {source} holds no works (*.txt files, one work each)")
+    sides = {work_name(p): side_of(work_name(p)) for p in works}
+    if "train" not in sides.values() or "val" not in sides.values():
+        raise SupError(
+            f"--from {source}: a corpus needs training works and the validation works "
+            f"({', '.join(VAL_WORKS)}); found {len(works)} works"
+        )
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        entries = []
+        for path in works:
+            name = work_name(path)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise SupError(f"{path} is not UTF-8 text") from None
+            (tmp / sides[name]).mkdir(exist_ok=True)
+            (tmp / sides[name] / f"{name}.txt").write_text(text, encoding="utf-8")
+            entries.append({"work": name, "side": sides[name], "chars": len(text),
+                            "sha256": sha256_file(path)})  # fmt: skip
+        manifest = {
+            "format": CORPUS_FORMAT,
+            "instrument": "shakespeare",
+            "source": str(source.resolve()),
+            "split": f"by work: val {list(VAL_WORKS)}, test {list(TEST_WORKS)} (never read "
+            "by sup prepare), the rest train",
+            "counts": {s: sum(e["side"] == s for e in entries) for s in ("train", "val", "test")},
+            "chars": {
+                s: sum(e["chars"] for e in entries if e["side"] == s)
+                for s in ("train", "val", "test")
+            },
+            "works": entries,
+        }
+        write_json_atomic(tmp / "manifest.json", manifest)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def works_report(run_dir: Path, corpus: Path, samples: int = 2, tokens: int = 300) -> dict:
+    """Bits per character of every val and test work of ``corpus`` under the run's best
+    checkpoint, and ``samples`` speaker-prompted samples (seeds 0..samples-1)."""
+    from sup.engine.device import pick_device, resolve_precision
+    from sup.engine.evaluate import evaluate_text
+    from sup.engine.rundir import load_model, open_run
+    from sup.instruments.voices import Voice
+
+    run_dir, corpus = Path(run_dir), Path(corpus)
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    run = open_run(run_dir)
+    device = pick_device("cpu")
+    model, _ = load_model(run, "best", device)
+    precision = resolve_precision("fp32", device)
+    works = []
+    for entry in manifest["works"]:
+        if entry["side"] == "train":
+            continue
+        text = (corpus / entry["side"] / f"{entry['work']}.txt").read_text(encoding="utf-8")
+        r = evaluate_text(model, run.tokenizer, text, device, precision)
+        works.append({"work": entry["work"], "side": entry["side"], "chars": r["chars"],
+                      "bits_per_char": r["bits_per_char"], "bits_per_byte": r["bits_per_byte"],
+                      "oov_chars": r["oov_chars"]})  # fmt: skip
+    sides = {}
+    for side in ("val", "test"):
+        mine = [w for w in works if w["side"] == side]
+        if mine:
+            chars = sum(w["chars"] for w in mine)
+            sides[side] = {
+                "works": len(mine),
+                "chars": chars,
+                "bits_per_char": sum(w["bits_per_char"] * w["chars"] for w in mine) / chars,
+            }
+    voice = Voice("run", run_dir, _run=run, _model=model)
+    texts = [voice.sample(SPEAKER_PROMPT, tokens, 0.8, seed) for seed in range(samples)]
+    headline_side = "test" if "test" in sides else "val"
+    return {
+        "instrument": "shakespeare",
+        "works": works,
+        "sides": sides,
+        "headline": {"side": headline_side, "bits_per_char": sides[headline_side]["bits_per_char"]},
+        "samples": [
+            {"prompt": SPEAKER_PROMPT, "seed": s, "temperature": 0.8, "text": t}
+            for s, t in enumerate(texts)
+        ],
+    }

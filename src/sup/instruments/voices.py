@@ -1,0 +1,74 @@
+"""What a harness samples from: a run directory (its checkpoint, in PyTorch) or a bundle
+or release directory (its graphs, in ONNX Runtime, as every player runs it). Both follow
+the same generation rule and start context, so a harness measures a run before it is
+released and the release itself with one code path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sup.errors import UsageError
+from sup.formats.manifest import MANIFEST
+from sup.formats.run import RUN_FILE
+
+
+@dataclass
+class Voice:
+    """``sample(prompt, tokens, temperature, seed)`` -> the generated text only."""
+
+    kind: str  # "run" | "bundle"
+    path: Path
+    _lm: object = None
+    _run: object = None
+    _model: object = None
+
+    def sample(self, prompt: str, tokens: int, temperature: float, seed: int) -> str:
+        if self.kind == "bundle":
+            return self._sample_bundle(prompt, tokens, temperature, seed)
+        return self._sample_run(prompt, tokens, temperature, seed)
+
+    def _sample_bundle(self, prompt, tokens, temperature, seed) -> str:
+        from sup.play.sampling import Utf8Stream
+
+        context, _ = self._lm.context(prompt)
+        stream = Utf8Stream()
+        ids = self._lm.generate(context, tokens, temperature=temperature, seed=seed)
+        text = "".join(stream.push(self._lm.tokenizer.token_bytes(i)) for i in ids)
+        return text + stream.flush()
+
+    def _sample_run(self, prompt, tokens, temperature, seed) -> str:
+        import torch
+
+        from sup.engine.generate import generate
+        from sup.formats.tokenizer import CharTokenizer
+        from sup.play.sampling import Utf8Stream, start_context
+
+        tok, model = self._run.tokenizer, self._model
+        prompt_ids = tok.encode(prompt, allow_unk=True) if prompt else []
+        multi = self._run.info["data"].get("documents", 1) > 1
+        context = start_context(tok, prompt_ids, model.cfg.block_size, multi)
+        banned = (tok.unk_id,) if isinstance(tok, CharTokenizer) else ()
+        ids = generate(
+            model, context, tokens, temperature=temperature,
+            generator=torch.Generator().manual_seed(seed),
+            stop_ids=(tok.eot_id,), banned_ids=banned,
+        )  # fmt: skip
+        stream = Utf8Stream()
+        return "".join(stream.push(tok.token_bytes(i)) for i in ids) + stream.flush()
+
+
+def open_voice(path: Path, checkpoint: str = "best") -> Voice:
+    """A run directory or a bundle directory, ready to sample."""
+    path = Path(path)
+    if (path / RUN_FILE).is_file():
+        from sup.engine.rundir import load_model, open_run
+
+        run = open_run(path)
+        model, _ = load_model(run, checkpoint)
+        return Voice("run", path, _run=run, _model=model)
+    if (path / MANIFEST).is_file():
+        from sup.play.runtime import OnnxLM
+
+        return Voice("bundle", path, _lm=OnnxLM(path))
+    raise UsageError(f"{path} is neither a run directory nor a bundle: give one of them")

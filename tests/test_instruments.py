@@ -1,0 +1,176 @@
+"""The recipe interface: ``sup instruments``, ``sup data``, ``sup build`` and ``sup
+harness`` through the real CLI on tiny presets; the harness metrics on hand-made samples
+whose answers are known; a split made in advance read by ``sup prepare``; bad input."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import SUB_ENV, assert_cli_error, run_sup, run_sup_many, sup_cmd, sup_ok
+from sup.instruments.dream import complete_lines, line_marks, score
+from sup.instruments.kenosha import ANCHORS
+from sup.instruments.shakespeare import side_of
+from sup.instruments.stats import bootstrap_mean, cluster_bootstrap, wilson
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_line_marks_classes():
+    anchor = line_marks("You never did the Kenosha Kid.")
+    assert anchor.anchor and not anchor.near_miss and not anchor.garbled
+    permutation = line_marks("Kid, the never you did Kenosha?")
+    assert not permutation.anchor and not permutation.near_miss and not permutation.garbled
+    near = line_marks("You nevr did teh Kenosha Kidd.")  # distances 1, 2 (swap), 1
+    assert near.near_miss and not near.garbled
+    garbled = line_marks("You never did the Wisconsin Kid.")
+    assert garbled.garbled and not garbled.near_miss
+
+
+def test_only_complete_lines_are_scored():
+    assert complete_lines("You never did.\nKid the\n\nYou nev") == ["You never did.", "Kid the"]
+    assert complete_lines("no newline at all") == []
+
+
+def test_score_counts_lines_and_covered_anchors():
+    samples = [[ANCHORS[0], ANCHORS[0], "You nevr did the Kenosha Kid."], [ANCHORS[1]]]
+    s = score(samples)
+    assert s["lines"] == 4 and s["anchors_covered"] == 2
+    assert s["anchor"]["rate"] == pytest.approx(0.75)
+    assert s["near_miss"]["rate"] == pytest.approx(0.25)
+    low, high = s["anchor"]["ci95"]
+    assert 0 <= low <= 0.75 <= high <= 1
+
+
+def test_intervals_against_known_answers():
+    low, high = wilson(5, 10)  # the textbook case
+    assert low == pytest.approx(0.2366, abs=1e-4) and high == pytest.approx(0.7634, abs=1e-4)
+    assert wilson(0, 0) == (0.0, 1.0)
+    assert cluster_bootstrap([2, 2, 2], [4, 4, 4]) == (0.5, 0.5)  # no spread, no width
+    low, high = bootstrap_mean([1.0, 2.0, 3.0, 4.0])
+    assert 1.0 <= low < 2.5 < high <= 4.0
+
+
+def test_test_plays_are_recognised_by_name():
+    assert side_of("macbeth") == side_of("king_lear") == side_of("the_tragedy_of_macbeth") == "test"
+    assert side_of("julius_caesar") == "val" and side_of("hamlet") == "train"
+
+
+# ----------------------------------------------------------------------------- shakespeare
+
+
+@pytest.fixture
+def works(tmp_path, shared_data) -> Path:
+    """Six works, cut short (so a tiny model scores them in seconds), and a stand-in
+    Macbeth: the shared directory withholds the real test plays."""
+    out = tmp_path / "works"
+    out.mkdir()
+    for name in ("julius_caesar", "twelfth_night", "tempest", "hamlet", "othello"):
+        text = (shared_data / "shakespeare-works" / f"{name}.txt").read_text()
+        (out / f"{name}.txt").write_text(text[:12_000])
+    text = (shared_data / "shakespeare-works" / "coriolanus.txt").read_text()
+    (out / "macbeth.txt").write_text(text[:6_000])
+    return out
+
+
+def test_shakespeare_builds_by_work_and_never_trains_on_the_test_plays(tmp_path, works):
+    out = tmp_path / "build"
+    proc = sup_ok("build", "shakespeare", "--preset", "tiny", "--from", works, "--out", out,
+                  "--quiet")  # fmt: skip
+    corpus = json.loads((out / "corpus" / "works" / "manifest.json").read_text())
+    assert corpus["counts"] == {"train": 3, "val": 2, "test": 1}
+    meta = json.loads((out / "data" / "meta.json").read_text())
+    assert meta["source"]["documents"] == 5  # train and val works only
+    assert meta["val"]["chars"] == 24_000 and meta["train"]["chars"] == 36_000
+    report = json.loads((out / "harness.json").read_text())
+    assert {w["work"] for w in report["works"]} == {"julius_caesar", "twelfth_night", "macbeth"}
+    assert report["headline"]["side"] == "test"
+    assert report["sides"]["test"]["chars"] == 6_000
+    assert 0 < report["headline"]["bits_per_char"] < 8
+    assert "bpc (test)" in proc.stderr
+
+
+# ----------------------------------------------------------------------------- kenosha
+
+
+def test_kenosha_build_is_skipped_when_done_and_released(tmp_path):
+    out, releases = tmp_path / "build", tmp_path / "releases"
+    args = ["build", "kenosha", "--preset", "tiny", "--out", out, "--quiet",
+            "--release", "tinykenosha-1", "--releases", releases]  # fmt: skip
+    first = sup_ok(*args)
+    assert "train: 40 steps" in first.stderr and "release: tinykenosha-1" in first.stderr
+    report = json.loads((out / "harness.json").read_text())
+    assert [c["temperature"] for c in report["conditions"]] == [0.5, 0.9, 1.3]
+    seeds = [s for c in report["conditions"] for s in c["seeds"]]
+    assert len(seeds) == len(set(seeds)) == 6  # a seed per (temperature, sample)
+    assert report["corpus"]["anchor"]["rate"] > 0.1  # the corpus has its anchors
+    assert (out / "harness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    card = (releases / "tinykenosha-1" / "MODEL_CARD.md").read_text()
+    assert "Harness (`sup harness kenosha`)" in card and "dream score" in card
+
+    second = sup_ok(*args)
+    for step in ("corpus", "prepare", "train", "harness", "release"):
+        assert f"{step}: up to date" in second.stderr, second.stderr
+
+    # the release plays, and the harness measures it as a bundle (ONNX Runtime)
+    sup_ok("play", releases / "tinykenosha-1", "you", "--max-new-tokens", "5")
+    proc = sup_ok("harness", "kenosha", releases / "tinykenosha-1", "--samples", "1",
+                  "--tokens", "80", "--json")  # fmt: skip
+    assert json.loads(proc.stdout)["conditions"][0]["samples"] == 1
+
+
+def test_an_interrupted_build_continues_where_it_stopped(tmp_path):
+    """kill -9 mid-training; the same command again skips the finished steps and resumes
+    training from its last checkpoint."""
+    out = tmp_path / "build"
+    argv = ["build", "kenosha", "--preset", "tiny", "--out", out, "--quiet",
+            "--set", "max_iters=300", "--set", "eval_interval=10"]  # fmt: skip
+    proc = subprocess.Popen(sup_cmd(*argv), env=SUB_ENV, stderr=subprocess.DEVNULL)
+    pointer = out / "run" / "checkpoints" / "last.json"
+    deadline = time.monotonic() + 120
+    while not pointer.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert pointer.exists(), "training never checkpointed"
+    again = run_sup(*argv, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "corpus: up to date" in again.stderr and "prepare: up to date" in again.stderr
+    assert "train: resuming at step" in again.stderr, again.stderr
+    assert json.loads(pointer.read_text())["step"] == 300
+
+
+# ----------------------------------------------------------------------------- the interface
+
+
+def test_instruments_lists_each_with_presets_and_headline():
+    rows = json.loads(sup_ok("instruments", "--json").stdout)
+    names = {r["name"]: r for r in rows}
+    assert {"kenosha", "shakespeare"} <= set(names)
+    assert set(names["kenosha"]["presets"]) == {"tiny", "cpu"}
+    assert "dream score" in names["kenosha"]["headline"]
+
+
+def test_bad_recipe_input_is_one_line(tmp_path, works):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        (["build", "nosuch", "--out", tmp_path / "a"], 2, "no instrument named 'nosuch'"),
+        (["build", "kenosha", "--preset", "huge", "--out", tmp_path / "b"], 2, "no preset 'huge'"),
+        (["data", "shakespeare", "--out", tmp_path / "c"], 2, "needs --from DIR"),
+        (["data", "shakespeare", "--out", tmp_path / "d", "--from", tmp_path / "no"], 2,
+         "is not a directory of works"),
+        (["data", "shakespeare", "--out", tmp_path / "e", "--from", empty], 1, "holds no works"),
+        (["data", "kenosha", "--out", tmp_path / "f.txt", "--lines", "0"], 2, "--lines"),
+        (["harness", "kenosha", tmp_path / "nothing"], 2, "does not exist"),
+        (["harness", "kenosha", empty], 2, "neither a run directory nor a bundle"),
+        (["build", "kenosha", "--out", works, "--preset", "tiny"], 1, "not a sup build directory"),
+    ]  # fmt: skip
+    for (argv, code, text), proc in zip(cases, run_sup_many(*(c[0] for c in cases)), strict=True):
+        assert text in assert_cli_error(proc, code), argv
+    assert not (tmp_path / "c").exists() and not (tmp_path / "f.txt").exists()
