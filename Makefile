@@ -72,13 +72,21 @@ smoke-release: setup
 check: setup
 	$(BIN)/sup check
 
-# Both releases (kenosha-1, shakespeare-1) into releases/, a few minutes, then check them.
+# Every release into releases/, then check them: kenosha-1 (make demo's), shakespeare-1
+# (tiny Shakespeare, a minute), and the instruments' cpu presets through `sup build`
+# (kenosha-2 from the dream preset, gatsby-1; about 25 minutes in all). Each build skips
+# the steps already done, so running it again is quick.
+WORKS ?= ../shared/data/shakespeare-works
+GATSBY ?= ../shared/data/gatsby-mixture-2k.txt
+
 release: kenosha
 	$(BIN)/sup prepare $(SHAKESPEARE) --tokenizer char --out runs/shakespeare/data --force
 	$(BIN)/sup train configs/shakespeare-char-cpu.toml --data runs/shakespeare/data \
 	  --out runs/shakespeare/run --force
 	$(BIN)/sup release runs/shakespeare/run --id shakespeare-1 --int8 --demo-prompt "ROMEO:" \
 	  --card-notes configs/notes/shakespeare.md --force
+	$(BIN)/sup build kenosha --preset dream --out runs/kenosha-dream --release kenosha-2
+	$(BIN)/sup build gatsby --preset cpu --from $(GATSBY) --out runs/gatsby-cpu --release gatsby-1
 	$(BIN)/sup check
 
 lint: setup

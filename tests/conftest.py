@@ -160,3 +160,13 @@ def released(session_dir, char_run) -> Path:
         "--int8", "--text", odd, "--checkpoint", "last",
     )  # fmt: skip
     return out
+
+
+@pytest.fixture(scope="session")
+def gatsby_release(session_dir) -> Path:
+    """gatsby-1 from the instrument's tiny preset (template corpus, through `sup
+    build`): a release with instrument controls. Read-only."""
+    releases = session_dir / "gatsby-releases"
+    sup_ok("build", "gatsby", "--preset", "tiny", "--out", session_dir / "gatsby-build",
+           "--release", "gatsby-1", "--releases", releases, "--quiet")  # fmt: skip
+    return releases / "gatsby-1"

@@ -151,8 +151,8 @@ def test_an_interrupted_build_continues_where_it_stopped(tmp_path):
 def test_instruments_lists_each_with_presets_and_headline():
     rows = json.loads(sup_ok("instruments", "--json").stdout)
     names = {r["name"]: r for r in rows}
-    assert {"kenosha", "shakespeare"} <= set(names)
-    assert set(names["kenosha"]["presets"]) == {"tiny", "cpu"}
+    assert {"kenosha", "shakespeare", "gatsby"} <= set(names)
+    assert set(names["kenosha"]["presets"]) == {"tiny", "cpu", "dream"}
     assert "dream score" in names["kenosha"]["headline"]
 
 
@@ -162,9 +162,8 @@ def test_bad_recipe_input_is_one_line(tmp_path, works):
     cases = [
         (["build", "nosuch", "--out", tmp_path / "a"], 2, "no instrument named 'nosuch'"),
         (["build", "kenosha", "--preset", "huge", "--out", tmp_path / "b"], 2, "no preset 'huge'"),
-        (["data", "shakespeare", "--out", tmp_path / "c"], 2, "needs --from DIR"),
         (["data", "shakespeare", "--out", tmp_path / "d", "--from", tmp_path / "no"], 2,
-         "is not a directory of works"),
+         "no such file or directory of works"),
         (["data", "shakespeare", "--out", tmp_path / "e", "--from", empty], 1, "holds no works"),
         (["data", "kenosha", "--out", tmp_path / "f.txt", "--lines", "0"], 2, "--lines"),
         (["harness", "kenosha", tmp_path / "nothing"], 2, "does not exist"),
@@ -173,4 +172,4 @@ def test_bad_recipe_input_is_one_line(tmp_path, works):
     ]  # fmt: skip
     for (argv, code, text), proc in zip(cases, run_sup_many(*(c[0] for c in cases)), strict=True):
         assert text in assert_cli_error(proc, code), argv
-    assert not (tmp_path / "c").exists() and not (tmp_path / "f.txt").exists()
+    assert not (tmp_path / "d").exists() and not (tmp_path / "f.txt").exists()

@@ -41,6 +41,8 @@ WEB = REPO / "web"
 SITE_FILES = ("index.html", "app.js", "style.css", "src", "vendor")
 CHROMIUM = Path(os.environ.get("SUP_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOT = REPO / "test-artifacts" / "web-player.png"
+CONTROLS_SHOT = REPO / "test-artifacts" / "web-player-controls.png"
+GATSBY_TOPIC = "a red kite"
 N = 40  # generated tokens: more than the tiny models' 16-token context, so the cache restarts
 CHAR_PROMPT = "you never"
 BPE_PROMPT = "Naïve café 🎉 kid"  # multi-byte text through the browser's BPE
@@ -180,7 +182,7 @@ def write_hostile(root: Path, releases: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, releases_dir) -> Path:
+def site(tmp_path_factory, releases_dir, gatsby_release) -> Path:
     """The deployable site: the player, releases/ (both bundles and registry.json),
     tampered/, a registry whose bundle has one flipped byte in its KV graph, and
     hostile/ (``write_hostile``)."""
@@ -191,6 +193,8 @@ def site(tmp_path_factory, releases_dir) -> Path:
         copy = shutil.copytree if (WEB / name).is_dir() else shutil.copy
         copy(WEB / name, root / name)
     shutil.copytree(releases_dir, root / "releases")
+    shutil.copytree(gatsby_release, root / "releases" / "gatsby-1")  # instrument controls
+    write_registry(root / "releases")
     shutil.copytree(releases_dir / "tiny-char-1", root / "tampered" / "tiny-char-1")
     write_registry(root / "tampered")
     graph = root / "tampered" / "tiny-char-1" / "model.kv.onnx"
@@ -221,6 +225,14 @@ JOBS = {
     "stop": {
         "kind": "ui", "model": "tiny-char-1", "generate": True, "prompt": CHAR_PROMPT,
         "temperature": 0, "length": 100_000, "stopAfter": 5,
+    },
+    "controls": {
+        "kind": "ui", "model": "gatsby-1", "generate": True, "temperature": 0, "length": N,
+        "controls": {"level": 5, "topic": GATSBY_TOPIC}, "screenshot": str(CONTROLS_SHOT),
+    },
+    "controls-too-long": {
+        "kind": "ui", "model": "gatsby-1", "generate": True, "temperature": 0, "length": N,
+        "controls": {"level": 1, "topic": "x" * 119},
     },
     "no-registry": {"kind": "ui", "query": "?registry=nowhere/registry.json"},
     "tampered": {"kind": "ui", "query": "?registry=tampered/registry.json"},
@@ -551,3 +563,30 @@ def test_registry_must_be_http(results, job):
     assert "is not an http(s) URL" in got["error"]
     assert fetched(got) == []
     assert not [u for u in got["requests"] if u.startswith(("data:application", "javascript:"))]
+
+
+def test_instrument_controls_build_the_python_players_prompt(results, site):
+    """A release with controls gets a slider and a topic box instead of the prompt box;
+    the page builds the prompt the terminal player builds from the same values, and
+    greedy text equals the Python player's."""
+    from sup.formats.controls import render_prompt
+
+    got = results["controls"]
+    assert_clean(got)
+    assert got["state"] == "done", got["error"]
+    assert not got["promptVisible"]
+    level = next(c for c in got["controls"] if c["name"] == "level")
+    assert level["type"] == "range" and level["value"] == "5" and level["shown"] == "5 (total)"
+    bundle = site / "releases" / "gatsby-1"
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    prompt = render_prompt(manifest["controls"], {"level": 5, "topic": GATSBY_TOPIC})
+    assert got["shownPrompt"] == prompt
+    assert got["generated"] == python_greedy(bundle, prompt)["text"]
+    assert CONTROLS_SHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_control_the_context_cannot_hold_is_an_error_on_the_page(results):
+    got = results["controls-too-long"]
+    assert got["state"] == "error"
+    assert "shorten --topic" in got["error"]
+    assert got["generated"] == ""

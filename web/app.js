@@ -16,6 +16,7 @@
  * done, error), for people styling it and for the browser tests.
  */
 
+import { promptField } from './src/controls.js';
 import { cardUrl, checkEntry, describe, registryModels } from './src/registry.js';
 import { TEMPERATURE_RULE, temperatureOk } from './src/sampling.js';
 import { httpUrl, quote, visible } from './src/untrusted.js';
@@ -96,7 +97,8 @@ function showModel(manifest) {
   const entry = selectedEntry();
   const { model, generation } = manifest;
   const { defaults } = generation;
-  $('prompt').value = visible(generation.demo_prompt ?? '');
+  showControls(manifest.controls ?? null);
+  $('prompt').value = manifest.controls ? '' : visible(generation.demo_prompt ?? '');
   $('temperature').value = defaults.temperature;
   checkTemperatureField();
   $('top-k').value = defaults.top_k ?? '';
@@ -116,6 +118,55 @@ function showModel(manifest) {
     link.textContent = 'Model card';
     info.append(link);
   }
+}
+
+/**
+ * A release's instrument controls as inputs: a slider for an integer (with its label,
+ * when the field has labels), a text box for text. The field the prompt fills takes the
+ * prompt box's place. The worker builds the prompt from the values (src/controls.js).
+ */
+function showControls(controls) {
+  const box = $('instrument-controls');
+  box.replaceChildren();
+  box.hidden = !controls;
+  $('prompt-label').hidden = Boolean(controls && promptField(controls));
+  if (!controls) return;
+  for (const f of controls.fields) {
+    const label = document.createElement('label');
+    label.title = visible(f.help ?? '');
+    const name = document.createElement('span');
+    name.textContent = visible(f.name.replaceAll('_', ' '));
+    const input = document.createElement('input');
+    input.dataset.control = f.name;
+    input.id = `control-${f.name}`;
+    if (f.type === 'integer') {
+      Object.assign(input, { type: 'range', min: f.minimum, max: f.maximum, step: 1 });
+      input.value = String(f.default);
+      const shown = document.createElement('output');
+      const show = () => {
+        const value = Number(input.value);
+        const word = f.labels ? ` (${f.labels[value - f.minimum]})` : '';
+        shown.textContent = visible(`${value}${word}`);
+      };
+      input.addEventListener('input', show);
+      show();
+      label.append(name, input, shown);
+    } else {
+      Object.assign(input, { type: 'text', maxLength: f.max_chars, spellcheck: false });
+      input.value = visible(f.default);
+      label.append(name, input);
+    }
+    box.append(label);
+  }
+}
+
+/** The control inputs' values, by field name (the worker checks them). */
+function controlValues() {
+  const values = {};
+  for (const input of $('instrument-controls').querySelectorAll('input[data-control]')) {
+    values[input.dataset.control] = input.type === 'range' ? Number(input.value) : input.value;
+  }
+  return values;
 }
 
 /** The temperature field as a number; empty or not a number is NaN, never 0 (greedy). */
@@ -157,6 +208,7 @@ function generate(event) {
   worker.postMessage({
     type: 'generate',
     prompt: $('prompt').value,
+    controls: controlValues(),
     temperature,
     topK: optionalNumber('top-k'),
     topP: optionalNumber('top-p'),
@@ -192,7 +244,8 @@ const onMessage = {
     showModel(manifest);
     setState('ready');
   },
-  started({ unknown, cropped }) {
+  started({ prompt, unknown, cropped }) {
+    $('shown-prompt').textContent = visible(prompt); // with controls, the template filled in
     const notes = [];
     if (unknown) {
       notes.push(`${unknown} character(s) of the prompt are not in this model's vocabulary.`);

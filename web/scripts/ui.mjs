@@ -1,10 +1,12 @@
 // A person at the player page: open it, pick a model, set the knobs, press Generate,
 // maybe press Stop, and read what the page shows.
 //
-// Job: {query?, model?, generate?, prompt?, temperature?, topK?, topP?, seed?, length?,
-// stopAfter?, screenshot?}. stopAfter presses Stop once that many tokens have streamed.
-// Result: {state, prompt, generated, stats, error, notice, tokens, tokensPerSecond, view,
-// dom}, where view is what a person sees: the rendered text of the visible model menu
+// Job: {query?, model?, generate?, prompt?, controls?, temperature?, topK?, topP?, seed?,
+// length?, stopAfter?, screenshot?}. stopAfter presses Stop once that many tokens have
+// streamed; controls sets a release's instrument controls ({name: value}) by their inputs.
+// Result: {state, prompt, shownPrompt, controls, generated, stats, error, notice, tokens,
+// tokensPerSecond, view, dom}, where controls lists the control inputs the page made
+// ({name, type, value, shown}) and shownPrompt is the prompt as the output shows it, where view is what a person sees: the rendered text of the visible model menu
 // choice, model description and output (null where hidden); dom is what hostile input
 // could have planted: every option's text, #model-info's text, each href/src attribute
 // in the document (as written and as resolved), the elements' tag names and the title.
@@ -30,7 +32,12 @@ export async function playUi(page, siteUrl, job) {
     await untilState(page, ['ready', 'error']);
   }
   if (job.generate && (await ready())) {
-    await fill(page, '#prompt', job.prompt);
+    if (job.prompt !== undefined && (await page.isVisible('#prompt'))) {
+      await fill(page, '#prompt', job.prompt);
+    }
+    for (const [name, value] of Object.entries(job.controls ?? {})) {
+      await fill(page, `#control-${name}`, value);
+    }
     await fill(page, '#temperature', job.temperature);
     await fill(page, '#top-k', job.topK);
     await fill(page, '#top-p', job.topP);
@@ -66,6 +73,14 @@ export async function playUi(page, siteUrl, job) {
     return {
       state: document.body.dataset.state,
       prompt: document.getElementById('prompt').value,
+      promptVisible: !document.getElementById('prompt-label').hidden,
+      shownPrompt: text('shown-prompt'),
+      controls: Array.from(document.querySelectorAll('#instrument-controls input'), (el) => ({
+        name: el.dataset.control,
+        type: el.type,
+        value: el.value,
+        shown: el.parentElement.querySelector('output')?.textContent ?? null,
+      })),
       generated: text('generated'),
       stats: text('stats'),
       error: shown('error'),

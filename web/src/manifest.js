@@ -12,6 +12,7 @@
  * returns nothing. Pure functions: no DOM, no network, no ONNX Runtime.
  */
 
+import { checkControls } from './controls.js';
 import { temperatureOk, TEMPERATURE_RULE } from './sampling.js';
 import { quote } from './untrusted.js';
 
@@ -101,6 +102,9 @@ export function checkManifest(manifest, where) {
   checkGeneration(manifest.generation, model, where);
   if (typeof manifest.id !== 'string' || !BUNDLE_ID.test(manifest.id)) {
     throw refuse(where, `the bundle's id ${quote(manifest.id)} is not a valid id`);
+  }
+  if (manifest.controls !== undefined && manifest.controls !== null) {
+    checkControls(manifest.controls, where);
   }
 }
 

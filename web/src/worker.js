@@ -4,18 +4,20 @@
  *
  *   {type: 'load', url, manifestSha256}
  *   {type: 'unload'}                                  drop the player (and any load under way)
- *   {type: 'generate', prompt, maxNewTokens, temperature, topK, topP, seed, useCache}
+ *   {type: 'generate', prompt, controls, maxNewTokens, temperature, topK, topP, seed, useCache}
+ *                      controls: {name: value} for a release with instrument controls
  *   {type: 'stop'}
  *
  * Messages out:
  *
  *   {type: 'loaded', manifest}
- *   {type: 'started', unknown, cropped, contextTokens}
+ *   {type: 'started', prompt, unknown, cropped, contextTokens}   prompt: the text the model reads
  *   {type: 'piece', text, tokens, tokensPerSecond}   one per generated token
  *   {type: 'done', tokens, tokensPerSecond, reason}  reason: 'stop-token' | 'length' | 'stopped'
  *   {type: 'error', message}
  */
 
+import { buildPrompt } from './controls.js';
 import { Player } from './player.js';
 import { Utf8Stream } from './sampling.js';
 
@@ -41,12 +43,16 @@ const handlers = {
     }
   },
 
-  async generate({ prompt, ...options }) {
+  async generate({ prompt, controls, ...options }) {
     const model = player; // a 'load' during generation must not swap it mid-stream
     if (!model) throw new Error('no model is loaded');
     const run = ++current;
+    if (model.manifest.controls) {
+      const count = (text) => model.tokenizer.encode(text).ids.length;
+      prompt = buildPrompt(model.manifest.controls, controls ?? {}, prompt, count, model.blockSize);
+    }
     const { ids, unknown, cropped } = model.context(prompt);
-    self.postMessage({ type: 'started', unknown, cropped, contextTokens: ids.length });
+    self.postMessage({ type: 'started', prompt, unknown, cropped, contextTokens: ids.length });
     const { stop_ids: stopIds } = model.manifest.generation;
     const stream = new Utf8Stream();
     const start = performance.now();

@@ -55,11 +55,18 @@ def cmd_data(args) -> int:
     if out.exists() and not args.force:
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
     options = {
-        k: getattr(args, k) for k in ("lines", "drift") if getattr(args, k, None) is not None
+        k: getattr(args, k)
+        for k in ("lines", "drift", "generator", "url", "sha256")
+        if getattr(args, k, None) is not None
     }
     source = Path(args.source) if args.source else None
     manifest = inst.make_corpus(out, source, options, args.seed)
-    if "counts" in manifest:  # works by side
+    if manifest.get("instrument") == "gatsby":  # stories by side, split by topic
+        described = ", ".join(
+            f"{c['stories']} {side} stories ({c['topics']} topics)"
+            for side, c in manifest["counts"].items()
+        )
+    elif "counts" in manifest:  # works by side
         described = ", ".join(f"{v} {k}" for k, v in manifest["counts"].items()) + " works"
     else:
         described = f"{manifest['lines']:,} lines ({manifest['chars']:,} chars)"
@@ -136,6 +143,11 @@ def add_commands(sub) -> None:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--lines", type=int, help="kenosha: lines to generate (default 20000)")
     d.add_argument("--drift", type=float, help="kenosha: per-letter drift rate, e.g. 0.06")
+    d.add_argument(
+        "--generator", choices=("template",), help="gatsby: the offline template generator"
+    )
+    d.add_argument("--url", help="shakespeare: where to download the Complete Works from")
+    d.add_argument("--sha256", help="shakespeare: the download's expected sha256")
     d.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     d.set_defaults(func=cmd_data)
 

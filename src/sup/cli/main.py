@@ -58,11 +58,24 @@ def with_play(argv: list[str], parser: Parser) -> list[str]:
     return argv
 
 
+def with_controls(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """``sup play``'s instrument controls (``--level 5``), which only the model's
+    manifest declares, taken out before argparse sees them (cli/play.py)."""
+    if argv and argv[0] == "play":
+        from sup.cli.play import take_control_flags
+
+        rest, controls = take_control_flags(argv[1:])
+        return ["play", *rest], controls
+    return argv, {}
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         argv = sys.argv[1:] if argv is None else argv
-        args = parser.parse_args(with_play(argv, parser))
+        argv, controls = with_controls(with_play(argv, parser))
+        args = parser.parse_args(argv)
+        args.control_flags = controls
         return args.func(args)
     except SupError as e:  # messages quote files and flags: one printable line
         print(f"sup: error: {printable(e)}", file=sys.stderr)

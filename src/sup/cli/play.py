@@ -23,6 +23,7 @@ from sup.errors import SupError, UsageError
 
 
 def cmd_play(args) -> int:
+    from sup.formats.controls import build_prompt
     from sup.play.catalog import locate
     from sup.play.runtime import OnnxLM
     from sup.play.sampling import check_prompt, check_sampling
@@ -34,7 +35,13 @@ def cmd_play(args) -> int:
     lm = OnnxLM(located.path, verify=False, threads=args.threads)  # locate verified it
     settings = generation_settings(lm.generation.get("defaults"), args)
     check_sampling(settings["temperature"], settings["top_k"], settings["top_p"], args.seed)
-    prompt = check_prompt(" ".join(args.prompt))
+    prompt = build_prompt(
+        lm.manifest.get("controls"),
+        getattr(args, "control_flags", {}),
+        check_prompt(" ".join(args.prompt)),
+        lambda text: len(lm.encode(text)[0]),
+        lm.block_size,
+    )
     context, unknown = lm.context(prompt)
     _prompt_notes(lm, prompt, unknown)
     out = sys.stdout
@@ -53,6 +60,42 @@ def cmd_play(args) -> int:
     out.write("\n")
     out.flush()
     return 0
+
+
+# The play parser's own long options (add_commands; tests/test_controls.py keeps them equal).
+PLAY_FLAGS = frozenset(
+    {"--help", "--temperature", "--top-k", "--top-p", "--seed", "--max-new-tokens",
+     "--threads", "--registry"}
+)  # fmt: skip
+
+
+def take_control_flags(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Split ``sup play NAME ...`` into what argparse parses and instrument controls.
+
+    A release's controls are flags only its manifest knows (``sup gatsby --level 5``),
+    so they cannot be declared before the model is found: any ``--name VALUE`` or
+    ``--name=VALUE`` that is not one of play's options (or an abbreviation of one) is
+    taken here, and ``cmd_play`` checks it against the manifest. ``--`` ends options.
+    """
+    rest, controls, i = [], {}, 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            rest += argv[i:]
+            break
+        name, eq, value = word.partition("=")
+        ours = name in PLAY_FLAGS or any(f.startswith(name) for f in PLAY_FLAGS)
+        if not word.startswith("--") or len(name) < 3 or ours:
+            rest.append(word)
+            i += 1
+            continue
+        if not eq:
+            if i + 1 >= len(argv):
+                raise UsageError(f"{name} needs a value")
+            value, i = argv[i + 1], i + 1
+        controls[name[2:].replace("-", "_")] = value
+        i += 1
+    return rest, controls
 
 
 def _interruptible() -> None:
@@ -341,6 +384,7 @@ def add_commands(sub) -> None:
     p.add_argument("--registry", **registry)
     p.set_defaults(func=cmd_play)
     p.__class__ = _intermixed(type(p))
+    p.long_options = frozenset(o for o in p._option_string_actions if o.startswith("--"))
 
     pl = sub.add_parser("pull", help="download and verify a model into the cache")
     pl.add_argument("name", help="id (kenosha-2) or lineage (kenosha: newest)")

@@ -37,6 +37,7 @@ def cmd_export(args) -> int:
         },
         data_dir=Path(args.data) if args.data else None,
         chat=chat,
+        controls=read_controls(args.controls),
         force=args.force,
     )
     if args.json:
@@ -44,6 +45,12 @@ def cmd_export(args) -> int:
         return 0
     print(describe_bundle(manifest, args.out), file=sys.stderr)
     return 0
+
+
+def read_controls(path: str | None) -> dict | None:
+    from sup.formats.controls import load_controls
+
+    return load_controls(Path(path)) if path else None
 
 
 def describe_bundle(manifest: dict, where) -> str:
@@ -84,6 +91,7 @@ def cmd_release(args) -> int:
         data_dir=Path(args.data) if args.data else None,
         demo_prompt=args.demo_prompt,
         card_notes=Path(args.card_notes) if args.card_notes else None,
+        controls=read_controls(args.controls),
         force=args.force,
     )
     if args.json:
@@ -158,6 +166,9 @@ def describe_check(report) -> str:
     )
 
 
+CONTROLS_HELP = "instrument controls: named values and a prompt template (sup/formats/controls.py)"
+
+
 def add_commands(sub) -> None:
     x = sub.add_parser("export", help="export a run as a parity-checked ONNX bundle")
     x.add_argument("run", help="run directory")
@@ -172,6 +183,7 @@ def add_commands(sub) -> None:
     x.add_argument("--top-p", type=float, default=None, help="players' default")
     x.add_argument("--max-new-tokens", type=int, default=300, help="players' default")
     x.add_argument("--chat", metavar="TEMPLATE.json", help="chat template (chat models)")
+    x.add_argument("--controls", metavar="CONTROLS.json", help=CONTROLS_HELP)
     x.add_argument("--force", action="store_true", help="replace --out if it is a bundle")
     x.add_argument("--json", action="store_true", help="print the manifest as JSON")
     x.set_defaults(func=cmd_export)
@@ -186,6 +198,7 @@ def add_commands(sub) -> None:
     r.add_argument("--data", help="prepared data directory (default: the run's)")
     r.add_argument("--demo-prompt", default="", help="prompt players suggest")
     r.add_argument("--card-notes", metavar="FILE.md", help="Markdown for the card's Notes")
+    r.add_argument("--controls", metavar="CONTROLS.json", help=CONTROLS_HELP)
     r.add_argument("--force", action="store_true", help="replace an existing release of this id")
     r.add_argument("--json", action="store_true", help="print the result as JSON")
     r.set_defaults(func=cmd_release)

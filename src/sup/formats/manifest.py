@@ -26,6 +26,7 @@ from pathlib import Path
 from sup.errors import SupError
 from sup.fileio import sha256_file
 from sup.formats import schema as s
+from sup.formats.controls import check_controls
 from sup.formats.envelope import parse_envelope
 from sup.formats.tokenizer import TOKENIZER_TYPES
 
@@ -135,6 +136,7 @@ MANIFEST_SCHEMA = {
                 }
             ),
             "chat": {"type": ["object", "null"]},
+            "controls": {"type": ["object", "null"]},  # checked by formats/controls.py
             "metrics": {"type": ["object", "null"]},
             "training": {"type": "object"},
             "parity": s.obj(
@@ -163,7 +165,8 @@ MANIFEST_SCHEMA = {
                 optional=("int8",),
             ),
             "files": {"type": "array", "items": FILE_ENTRY, "minItems": 3},
-        }
+        },
+        optional=("controls",),  # absent: a plain text model (bundles before controls)
     ),
 }
 
@@ -253,6 +256,8 @@ def check_player_fields(manifest: dict, where: str) -> None:
     check_generation(s.object_field(manifest, "generation", where, fix), vocab, block, where)
     if not isinstance(manifest.get("id"), str) or not s.BUNDLE_ID_RE.match(manifest["id"]):
         raise SupError(f"{where}: the bundle's id is not a valid id; refusing it")
+    if manifest.get("controls") is not None:
+        check_controls(manifest["controls"], where)
 
 
 def check_generation(generation: dict, vocab: int, block: int, where: str) -> None:

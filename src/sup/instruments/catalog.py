@@ -13,8 +13,8 @@ from pathlib import Path
 
 import sup
 from sup.errors import SupError, UsageError
-from sup.fileio import sha256_file, write_json_atomic, write_text_atomic
-from sup.instruments import dream, shakespeare
+from sup.fileio import sha256_bytes, sha256_file, write_json_atomic, write_text_atomic
+from sup.instruments import dial, dream, gatsby, shakespeare
 from sup.instruments.kenosha import generate_corpus
 from sup.instruments.recipe import HarnessRequest, Instrument, Preset
 
@@ -119,6 +119,15 @@ KENOSHA = Instrument(
         "cpu": Preset(
             "cpu", {"config": str(CONFIGS / "kenosha.toml")}, "char", "2 min", {"lines": 20000}
         ),
+        # The same model on a dreamier corpus: 1% of letters drift (kenosha.py), so
+        # near-misses are in the data and the temperature dial has something to move.
+        "dream": Preset(
+            "dream",
+            {"config": str(CONFIGS / "kenosha.toml")},
+            "char",
+            "2 min",
+            {"lines": 20000, "drift": 0.01},
+        ),
     },
     make_corpus=kenosha_corpus,
     corpus_path=lambda written: written,
@@ -138,12 +147,36 @@ KENOSHA = Instrument(
 
 
 def shakespeare_corpus(out: Path, source: Path | None, options: dict, seed: int) -> dict:
-    if source is None:
-        raise UsageError(
-            "sup data shakespeare needs --from DIR, a directory of works (one .txt each; "
-            "e.g. ../shared/data/shakespeare-works): downloading Gutenberg is not built yet"
-        )
-    return shakespeare.build_corpus(Path(source), out)
+    """``--from DIR`` (works, one .txt each), ``--from FILE`` (Gutenberg's Complete Works
+    as a file) or, with neither, the Complete Works downloaded (``gutenberg.py``)."""
+    import tempfile
+
+    from sup.instruments import gutenberg
+
+    if source is not None and Path(source).is_dir():
+        return shakespeare.build_corpus(Path(source), out)
+    if source is not None:
+        if not Path(source).is_file():
+            raise UsageError(f"--from {source}: no such file or directory of works")
+        data = Path(source).read_bytes()
+        if options.get("sha256"):
+            gutenberg.verify(data, options["sha256"], str(source))
+        described = {"from": str(Path(source).resolve()), "sha256": sha256_bytes(data)}
+    else:
+        url = options.get("url") or gutenberg.GUTENBERG_URL
+        data = gutenberg.download(url, options.get("sha256"))
+        described = {"url": url, "sha256": sha256_bytes(data)}
+    where = described.get("url") or described["from"]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SupError(f"{where} is not UTF-8 text") from None
+    works = gutenberg.split_works(gutenberg.strip_licence(text, where), where)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".works.", dir=Path(out).parent) as tmp:
+        for title, body in works:
+            (Path(tmp) / f"{gutenberg.title_name(title)}.txt").write_text(body, encoding="utf-8")
+        return shakespeare.build_corpus(Path(tmp), out, {**described, "works": len(works)})
 
 
 def shakespeare_harness(req: HarnessRequest) -> dict:
@@ -191,7 +224,93 @@ SHAKESPEARE = Instrument(
     corpus_name="works",
 )
 
-INSTRUMENTS = {i.name: i for i in (KENOSHA, SHAKESPEARE)}
+# ----------------------------------------------------------------------------- gatsby
+
+
+def gatsby_corpus(out: Path, source: Path | None, options: dict, seed: int) -> dict:
+    from sup.instruments import gatsby_templates
+
+    generator = options.get("generator")
+    if source is not None:
+        if generator not in (None, "from"):
+            raise UsageError("give --from FILE or --generator template, not both")
+        stories, described = gatsby.read_source(Path(source))
+    elif generator == "template":
+        per_topic = options.get("per_topic", 1)
+        stories = gatsby_templates.generate_stories(seed, per_topic)
+        described = {"name": "sup.instruments.gatsby_templates", "seed": seed,
+                     "per_topic": per_topic, "cost_usd": 0}  # fmt: skip
+    else:
+        raise UsageError(
+            "sup data gatsby needs --from FILE (stories with control lines, e.g. "
+            "../shared/data/gatsby-mixture-2k.txt) or --generator template"
+        )
+    return gatsby.build_corpus(stories, out, described)
+
+
+def gatsby_harness(req: HarnessRequest) -> dict:
+    from sup.instruments.voices import open_voice
+
+    if req.corpus is None:
+        raise UsageError("the gatsby harness needs --corpus DIR (its held-out topics)")
+    topics = gatsby.held_out_topics(Path(req.corpus))
+    return dial.dial_report(
+        open_voice(req.target), topics, req.samples or dial.SAMPLES, req.tokens or dial.CHARS
+    )
+
+
+def gatsby_lines(report: dict) -> list[str]:
+    h = report["headline"]
+    per = ", ".join(
+        f"{x['level']}: {x['green_mean']:.2f} [{x['green_ci95'][0]:.2f}, {x['green_ci95'][1]:.2f}]"
+        for x in report["levels"]
+    )
+    n = report["levels"][0]["samples"]
+    return [
+        f'whole-word "green" in the first {report["chars_scored"]} characters, by level '
+        f"({n} held-out topics a level, temperature {report['temperature']:g}; mean, 95% "
+        f"bootstrap interval): {per}",
+        f"Spearman {h['spearman']:.3f}; strictly increasing: {h['strictly_increasing']}; "
+        f"levels 1, 3, 5 apart: {h['levels_1_3_5_apart']}",
+        f"topic honoured {h['topic_rate']:.3f} [{h['topic_ci95'][0]:.3f}, "
+        f"{h['topic_ci95'][1]:.3f}] (the key noun named)",
+        "studio substring count per level: "
+        + ", ".join(f"{x['green_substring_mean']:.2f}" for x in report["levels"]),
+    ]
+
+
+GATSBY_TINY = dict(TINY, arch="modern", block_size=160, max_iters=30)
+GATSBY = Instrument(
+    name="gatsby",
+    summary="short stories with an obsession on a dial: sup gatsby --level 5 TOPIC",
+    headline='whole-word "green" per level on held-out topics; Spearman; topic honoured',
+    presets={
+        "tiny": Preset(
+            "tiny",
+            GATSBY_TINY,
+            "char",
+            "20 s",
+            {"generator": "template"},
+            {"samples": 2, "tokens": 40},
+        ),
+        "cpu": Preset("cpu", {"config": str(CONFIGS / "gatsby-cpu.toml")}, "char", "10 min"),
+    },
+    make_corpus=gatsby_corpus,
+    corpus_path=lambda written: written,
+    harness=gatsby_harness,
+    headline_value=lambda r: (
+        "green by level "
+        + "/".join(f"{m:.2f}" for m in r["headline"]["green_means"])
+        + f", topic {r['headline']['topic_rate']:.2f}"
+    ),
+    summary_lines=gatsby_lines,
+    chart=dial.dial_chart,
+    card_notes=CONFIGS / "notes" / "gatsby.md",
+    corpus_name="stories",
+    controls=gatsby.CONTROLS,
+)
+
+INSTRUMENTS = {i.name: i for i in (KENOSHA, SHAKESPEARE, GATSBY)}
 
 
 def instrument(name: str) -> Instrument:

@@ -56,6 +56,8 @@ class Instrument:
     demo_prompt: str = ""
     card_notes: Path | None = None
     corpus_name: str = "corpus"  # the file or directory name the corpus is written as
+    # The prompt contract its releases carry (sup/formats/controls.py); None: plain text.
+    controls: dict | None = None
 
     def preset(self, name: str) -> Preset:
         if name not in self.presets:

@@ -41,13 +41,18 @@ def work_name(path: Path) -> str:
 
 
 def side_of(name: str) -> str:
-    if any(name == t or name.endswith(f"_{t}") or name.startswith(f"{t}_") for t in TEST_WORKS):
-        return "test"
-    return "val" if name in VAL_WORKS else "train"
+    """A work's side, by its name's words: ``the_tragedy_of_king_lear`` (Gutenberg's
+    title) and ``king_lear`` (the shared directory's) are both the test play."""
+
+    def named(works) -> bool:
+        return any(f"_{w}_" in f"_{name}_" for w in works)
+
+    return "test" if named(TEST_WORKS) else "val" if named(VAL_WORKS) else "train"
 
 
-def build_corpus(source: Path, out: Path) -> dict:
-    """Write the split corpus ``out`` from a directory of works; returns its manifest."""
+def build_corpus(source: Path, out: Path, described: dict | None = None) -> dict:
+    """Write the split corpus ``out`` from a directory of works; returns its manifest.
+    ``described`` replaces the source's path in the manifest (a download's URL)."""
     source = Path(source)
     if not source.is_dir():
         raise UsageError(f"--from {source} is not a directory of works (one text file each)")
@@ -78,7 +83,7 @@ def build_corpus(source: Path, out: Path) -> dict:
         manifest = {
             "format": CORPUS_FORMAT,
             "instrument": "shakespeare",
-            "source": str(source.resolve()),
+            "source": described or str(source.resolve()),
             "split": f"by work: val {list(VAL_WORKS)}, test {list(TEST_WORKS)} (never read "
             "by sup prepare), the rest train",
             "counts": {s: sum(e["side"] == s for e in entries) for s in ("train", "val", "test")},

@@ -114,6 +114,7 @@ class Request:
     top_p: float | None
     seed: int | None
     stop: tuple[str, ...]
+    controls: dict = field(default_factory=dict)  # an extension: the model's named controls
 
     def sampling(self, defaults: dict, cap: int, extra_stop: tuple[str, ...] = ()) -> Sampling:
         """Fill unset fields from the model's ``generation.defaults``."""
@@ -134,7 +135,8 @@ class Request:
 def parse_request(body: dict, *, chat: bool, max_tokens_cap: int) -> Request:
     """Validate a completions (``chat=False``) or chat completions body."""
     check_fields(
-        body, COMMON_FIELDS | ({"messages", "max_completion_tokens"} if chat else {"prompt"})
+        body,
+        COMMON_FIELDS | ({"messages", "max_completion_tokens"} if chat else {"prompt", "controls"}),
     )
     model = body.get("model")
     if not isinstance(model, str) or not model:
@@ -166,6 +168,7 @@ def parse_request(body: dict, *, chat: bool, max_tokens_cap: int) -> Request:
             body, "seed", lambda v: 0 <= v < 2**63, "an integer from 0 to 2**63 - 1", integer=True
         ),
         stop=stop_strings(body.get("stop")),
+        controls=control_values(body.get("controls")),
     )
 
 
@@ -215,6 +218,20 @@ def prompt_text(value) -> str:
     if not isinstance(value, str):
         raise invalid("prompt", "'prompt' must be a string (or a list of one string)")
     return text(value, "prompt")
+
+
+def control_values(value) -> dict:
+    """``controls``: an object of control name -> integer or string; whether the model
+    has those controls, and their ranges, are checked against its manifest
+    (``sup.formats.controls``)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+        for v in value.values()
+    ):
+        raise invalid("controls", "'controls' must be an object of names to integers or strings")
+    return {k: text(v, f"controls.{k}") if isinstance(v, str) else v for k, v in value.items()}
 
 
 def stop_strings(value) -> tuple[str, ...]:

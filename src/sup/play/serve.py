@@ -67,6 +67,7 @@ from starlette.staticfiles import StaticFiles
 import sup
 from sup.errors import SupError
 from sup.fileio import sha256_file
+from sup.formats.controls import ControlError, build_prompt
 from sup.formats.manifest import MANIFEST
 from sup.formats.printable import printable
 from sup.formats.registry import REGISTRY_FILE, parse_registry, resolve
@@ -243,7 +244,7 @@ def create_api(
         if chat and not entry["chat"]:
             raise invalid("model", f"{entry['id']} is not a chat model: use /v1/completions")
         model = await run_in_threadpool(catalogue.load, entry)
-        prompt = render(model.chat, req.messages) if chat else req.prompt
+        prompt = render(model.chat, req.messages) if chat else controlled(model.lm, req)
         context, _ = await run_in_threadpool(model.lm.context, prompt)
         stops = tuple(model.chat["stop"]) if chat else ()
         sampling = req.sampling(model.lm.generation["defaults"], max_tokens_cap, stops)
@@ -292,6 +293,21 @@ def create_api(
         return JSONResponse(ApiError(500, "internal server error").body(), status_code=500)
 
     return api
+
+
+def controlled(lm, req) -> str:
+    """A completion's prompt, built from the model's controls when it has them."""
+    try:
+        return build_prompt(
+            lm.manifest.get("controls"),
+            req.controls,
+            req.prompt,
+            lambda text: len(lm.encode(text)[0]),
+            lm.block_size,
+            spell=lambda name: f"controls.{name}",
+        )
+    except ControlError as e:
+        raise invalid(f"controls.{e.name}", str(e)) from None
 
 
 async def while_connected(request: Request, gone: threading.Event, work):

@@ -136,6 +136,7 @@ def render_card(manifest: dict, facts: dict, notes: str | None = None) -> str:
         "",
         *_table(figures(manifest)),
         *_model_section(manifest),
+        *_controls_section(manifest),
         *_data_section(manifest, facts["data"]),
         *_training_section(manifest, facts["training"]),
         *_evaluation_section(manifest),
@@ -188,6 +189,28 @@ def _model_section(manifest: dict) -> list[str]:
         ("players' defaults", _defaults(manifest["generation"])),
     ]  # fmt: skip
     return ["## Model", "", *_table(rows)]
+
+
+def _controls_section(manifest: dict) -> list[str]:
+    """The prompt contract every player builds from (sup/formats/controls.py)."""
+    controls = manifest.get("controls")
+    if not controls:
+        return []
+    from sup.formats.controls import describe, prompt_field
+
+    taker = prompt_field(controls)
+    where = f"the prompt fills `{taker}`" if taker else "a prompt is appended after the template"
+    template = json.dumps(controls["template"], ensure_ascii=False)
+    return [
+        "## Controls",
+        "",
+        f"Players build the prompt from these values and the template `{template}` "
+        f'({where}): `sup NAME --flag VALUE`, the page\'s controls, or `"controls"` in a '
+        "`sup serve` completion request.",
+        "",
+        *(f"- `{line.split(':', 1)[0]}`:{line.split(':', 1)[1]}" for line in describe(controls)),
+        "",
+    ]
 
 
 def _defaults(gen: dict) -> str:

@@ -187,6 +187,7 @@ def export_bundle(
     defaults: dict | None = None,
     metrics: dict | None = None,
     chat: dict | None = None,
+    controls: dict | None = None,
     data_dir: Path | None = None,
     force: bool = False,
 ) -> dict:
@@ -203,6 +204,10 @@ def export_bundle(
         "top_p": None,
         "max_new_tokens": 300,
     }
+    if controls is not None and not demo_prompt:  # what the players' defaults build
+        from sup.formats.controls import render_prompt
+
+        demo_prompt = render_prompt(controls, {f["name"]: f["default"] for f in controls["fields"]})
     generation = generation_info(run, demo_prompt, defaults)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -267,6 +272,7 @@ def export_bundle(
             },
             "generation": generation,
             "chat": chat,
+            **({"controls": controls} if controls is not None else {}),
             "metrics": metrics,
             "training": {
                 "run": run.path.name,

@@ -116,6 +116,7 @@ def release(
     data_dir: Path | None = None,
     demo_prompt: str = "",
     card_notes: Path | None = None,
+    controls: dict | None = None,
     force: bool = False,
 ) -> dict:
     """Release ``run_dir`` as ``releases/<release_id>/``; returns what was done."""
@@ -143,6 +144,7 @@ def release(
             int8=int8,
             bundle_id=release_id,
             demo_prompt=demo_prompt,
+            controls=controls,
             metrics=metrics,
             data_dir=data_dir,
         )
