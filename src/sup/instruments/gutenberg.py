@@ -1,6 +1,6 @@
 """Project Gutenberg's Complete Works of Shakespeare (ebook 100) as a directory of works.
 
-``sup data shakespeare`` with no ``--from`` downloads ``GUTENBERG_URL`` over HTTPS (or
+``sup data shakespeare`` with no ``--from`` downloads ``DEFAULT_URL`` over HTTPS (or
 ``--url``, e.g. a mirror or a local server), and ``--from pg100.txt`` reads a copy
 already here. Either way the text goes through the same steps:
 
@@ -25,7 +25,7 @@ import unicodedata
 from sup.errors import SupError
 from sup.fileio import sha256_bytes
 
-GUTENBERG_URL = "https://www.gutenberg.org/cache/epub/100/pg100.txt"
+DEFAULT_URL = "https://www.gutenberg.org/cache/epub/100/pg100.txt"
 PINNED_SHA256: dict[str, str] = {}  # URL -> sha256, for copies whose digest is known
 MAX_BYTES = 64 << 20  # the book is about 5.5 MB
 START_RE = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re.M)
