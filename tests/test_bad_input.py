@@ -266,7 +266,7 @@ def test_prompt_with_unknown_characters_and_other_flag_errors(tmp_path, char_run
     line = assert_cli_error(prompt, 2)
     assert "'☃'" in line and "'Ω'" in line and "2 character(s)" in line
     assert "--temperature must be 0 (greedy) or a number" in assert_cli_error(temperature, 2)
-    assert "--checkpoint must be best or last" in assert_cli_error(which, 2)
+    assert "--checkpoint must be best, last or a kept step-N" in assert_cli_error(which, 2)
     for proc in (prompt, temperature, which):
         assert proc.stdout == ""
     assert "text file not found" in assert_cli_error(no_text, 1)

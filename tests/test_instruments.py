@@ -110,6 +110,22 @@ def test_kenosha_build_is_skipped_when_done_and_released(tmp_path):
     assert len(seeds) == len(set(seeds)) == 6  # a seed per (temperature, sample)
     assert report["corpus"]["anchor"]["rate"] > 0.1  # the corpus has its anchors
     assert (out / "harness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the preset keeps every eval's checkpoint, so the report sweeps training progress
+    kept = sorted(p.name for p in (out / "run" / "checkpoints").glob("step-*.json"))
+    assert kept == ["step-00000020.json", "step-00000040.json"]
+    sweep = report["sweep"]
+    assert [(p["step"], p["temperature"]) for p in sweep] == [
+        (step, t) for step in (20, 40) for t in (0.5, 0.9, 1.3)
+    ]
+    sweep_seeds = [s for p in sweep for s in p["seeds"]]
+    assert len(sweep_seeds) == len(set(sweep_seeds) | set(seeds)) - len(seeds) == 12
+    val = out / "data" / "val.txt"
+    early, final = (
+        json.loads(sup_ok("eval", out / "run", "--text", val, "--json", "--checkpoint", c).stdout)
+        for c in ("step-00000020", "last")
+    )
+    assert (early["step"], final["step"]) == (20, 40)
+    assert early["bits_per_char"] != final["bits_per_char"]  # another checkpoint, another model
     card = (releases / "tinykenosha-1" / "MODEL_CARD.md").read_text()
     assert "Harness (`sup harness kenosha`)" in card and "dream score" in card
 
@@ -143,6 +159,37 @@ def test_an_interrupted_build_continues_where_it_stopped(tmp_path):
     assert "corpus: up to date" in again.stderr and "prepare: up to date" in again.stderr
     assert "train: resuming at step" in again.stderr, again.stderr
     assert json.loads(pointer.read_text())["step"] == 300
+
+
+def test_a_build_killed_in_each_step_in_turn_finishes_and_leaves_no_staging(tmp_path):
+    """kill -9 as each step starts (corpus, prepare, train, harness, release), one step
+    per attempt; every rerun continues, the last one finishes, the release plays, and
+    nothing a killed step was staging is left behind."""
+    out, releases = tmp_path / "build", tmp_path / "releases"
+    argv = ["build", "kenosha", "--preset", "tiny", "--out", out, "--quiet",
+            "--release", "killed-1", "--releases", releases]  # fmt: skip
+    starts = {"corpus": "corpus: building", "prepare": "prepare: ", "train": "train: 40 steps",
+              "harness": "harness: measuring", "release": "release: killed-1"}  # fmt: skip
+    for step, line in starts.items():
+        proc = subprocess.Popen(sup_cmd(*argv), env=SUB_ENV, stderr=subprocess.PIPE, text=True)
+        seen = []
+        for text in proc.stderr:
+            seen.append(text)
+            if line in text:
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=120)
+        assert any(line in t for t in seen), (step, seen)
+        assert proc.returncode == -signal.SIGKILL, (step, proc.returncode)
+        record = json.loads((out / "build.json").read_text())  # written before any step
+        assert step not in record["steps"] or step == "train", (step, record)
+    done = sup_ok(*argv)
+    for step in ("corpus", "prepare"):
+        assert f"{step}: up to date" in done.stderr, done.stderr
+    assert "release: killed-1" in done.stderr
+    sup_ok("play", releases / "killed-1", "you", "--max-new-tokens", "5")
+    staging = [p for p in (*out.rglob(".*"), *releases.rglob(".*")) if p.name != ".lock"]
+    assert staging == [], staging
 
 
 # ----------------------------------------------------------------------------- the interface

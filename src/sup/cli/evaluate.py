@@ -43,7 +43,7 @@ def add_commands(sub) -> None:
     e.add_argument("run", help="run directory")
     e.add_argument("--text", required=True, help="UTF-8 text file to score")
     e.add_argument("--stride", type=int, default=None, help="sliding-window stride (tokens)")
-    e.add_argument("--checkpoint", default="best", help="best | last")
+    e.add_argument("--checkpoint", default="best", help="best | last | a kept step-N")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--device", default="cpu", help="cpu | cuda | mps | auto")
     e.add_argument("--precision", default="fp32", help="fp32 | bf16 | auto")

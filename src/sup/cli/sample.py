@@ -76,7 +76,7 @@ def add_commands(sub) -> None:
     s.add_argument("--top-p", type=float, default=None)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--num-samples", type=int, default=1)
-    s.add_argument("--checkpoint", default="best", help="best | last")
+    s.add_argument("--checkpoint", default="best", help="best | last | a kept step-N")
     s.add_argument("--no-cache", action="store_true", help="re-run the full context per token")
     s.add_argument("--device", default="cpu", help="cpu | cuda | mps | auto")
     s.add_argument("--precision", default="fp32", help="fp32 | bf16 | auto")

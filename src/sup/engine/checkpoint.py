@@ -27,7 +27,13 @@ from safetensors.torch import load_file, save_file
 
 from sup.errors import SupError
 from sup.fileio import sha256_file, write_json_atomic
-from sup.formats.run import CHECKPOINT_FILES, checkpoint_dir, read_checkpoint_state, read_pointer
+from sup.formats.run import (
+    CHECKPOINT_FILES,
+    checkpoint_dir,
+    checkpoint_name,
+    read_checkpoint_state,
+    read_pointer,
+)
 
 TIED_KEYS = ("lm_head.weight",)  # same tensor as wte.weight; re-tied on load
 
@@ -97,10 +103,11 @@ def save_checkpoint(
     state: dict,
     pointers: list[str],
 ) -> str:
-    """Write ``step-N/`` and point each name in ``pointers`` (``last``, ``best``) at it."""
+    """Write ``step-N/`` and point each name in ``pointers`` (``last``, ``best``, or its
+    own name to keep it) at it."""
     ckpt_root = Path(run_dir) / "checkpoints"
     ckpt_root.mkdir(parents=True, exist_ok=True)
-    name = f"step-{step:08d}"
+    name = checkpoint_name(step)
     final = ckpt_root / name
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=ckpt_root))
     try:

@@ -52,6 +52,7 @@ class TrainConfig:
     eval_interval: int = 250
     eval_iters: int = 20  # val windows = eval_iters * batch_size
     log_interval: int = 1
+    keep_checkpoints: bool = False  # keep every eval's checkpoint (step-N), not only last/best
     # runtime
     seed: int = 1337
     device: str = "auto"  # auto | cpu | cuda | mps

@@ -18,7 +18,14 @@ from sup.engine.vocab import Tokenizer, load_tokenizer, save_tokenizer
 from sup.errors import SupError, UsageError
 from sup.fileio import sha256_file, write_json_atomic
 from sup.formats.data import META, load_meta
-from sup.formats.run import CHECKPOINTS, RUN_FILE, RUN_FORMAT, RUN_VERSION, read_run_info
+from sup.formats.run import (
+    CHECKPOINTS,
+    RUN_FILE,
+    RUN_FORMAT,
+    RUN_VERSION,
+    is_pointer_name,
+    read_run_info,
+)
 
 
 @dataclass
@@ -155,8 +162,8 @@ def load_model(
     run: Run, which: str = "best", device: torch.device | str = "cpu"
 ) -> tuple[GPT, dict]:
     """The trained model in eval mode, and the checkpoint's state JSON."""
-    if which not in ("best", "last"):
-        raise UsageError(f"--checkpoint must be best or last, got {which!r}")
+    if not is_pointer_name(which):
+        raise UsageError(f"--checkpoint must be best, last or a kept step-N, got {which!r}")
     vocab = run.info["model"]["vocab_size"]
     check_fits(run.config, vocab, torch.device(device), training=False)
     model_sd, _, state = load_checkpoint(run.path, which, with_state=False)

@@ -53,7 +53,7 @@ from sup.engine.vocab import Tokenizer, load_tokenizer
 from sup.errors import Interrupted, SupError, UsageError
 from sup.fileio import write_json_atomic, write_text_atomic
 from sup.formats.data import TokenShards, load_meta, load_tokens
-from sup.formats.run import METRICS, RUN_FILE, read_metrics, read_pointer
+from sup.formats.run import METRICS, RUN_FILE, checkpoint_name, read_metrics, read_pointer
 
 # What a resume may change: how long it runs and how it reports, never what it learns.
 RESUME_OVERRIDABLE = ("max_iters", "eval_interval", "log_interval", "threads")
@@ -346,6 +346,8 @@ def _train_loop(
                         raise Diverged(step, "val loss", record["val_loss"])
                     improved = record["val_loss"] < state.best_val
                     pointers = ["last", "best"] if improved else ["last"]
+                    if cfg.keep_checkpoints:  # a pointer of its own keeps it from pruning
+                        pointers.append(checkpoint_name(step))
                     state.best_val = min(state.best_val, record["val_loss"])
                 elif stopping or step == stop_after:
                     pointers = ["last"]

@@ -109,8 +109,27 @@ def metrics_record(obj) -> dict | None:
     return obj if numbers else None
 
 
+def checkpoint_name(step: int) -> str:
+    """A checkpoint directory's name, and the pointer that keeps it (``keep_checkpoints``)."""
+    return f"step-{step:08d}"
+
+
+def is_pointer_name(which: str) -> bool:
+    """``last``, ``best``, or a kept checkpoint's own pointer (``step-NNNNNNNN``)."""
+    return which in POINTERS or bool(CHECKPOINT_NAME_RE.match(which))
+
+
+def kept_checkpoints(run_dir: Path) -> list[tuple[str, int]]:
+    """(name, step) of every checkpoint kept by ``keep_checkpoints``, oldest first."""
+    root = Path(run_dir) / CHECKPOINTS
+    names = sorted(p.stem for p in root.glob("step-*.json") if CHECKPOINT_NAME_RE.match(p.stem))
+    kept = [read_pointer(run_dir, name) for name in names]
+    return sorted(k for k in kept if (root / k[0]).is_dir())
+
+
 def read_pointer(run_dir: Path, which: str = "last") -> tuple[str, int]:
-    """The checkpoint directory name and step a pointer (``last`` or ``best``) names."""
+    """The checkpoint directory name and step a pointer (``last``, ``best`` or a kept
+    ``step-N``) names."""
     pointer = Path(run_dir) / CHECKPOINTS / f"{which}.json"
     if not pointer.is_file():
         raise SupError(f"no {which!r} checkpoint in {run_dir}: train it first (sup train)")
@@ -129,7 +148,7 @@ def read_pointer(run_dir: Path, which: str = "last") -> tuple[str, int]:
 
 
 def checkpoint_dir(run_dir: Path, which: str = "last") -> Path:
-    """The checkpoint directory a pointer (``last`` or ``best``) names."""
+    """The checkpoint directory a pointer (``last``, ``best``, ``step-N``) names."""
     name, _ = read_pointer(run_dir, which)
     path = Path(run_dir) / CHECKPOINTS / name
     if not path.is_dir():

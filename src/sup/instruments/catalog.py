@@ -14,6 +14,7 @@ from pathlib import Path
 import sup
 from sup.errors import SupError, UsageError
 from sup.fileio import sha256_bytes, sha256_file, write_json_atomic, write_text_atomic
+from sup.formats.run import RUN_FILE, kept_checkpoints
 from sup.instruments import dial, dream, gatsby, shakespeare
 from sup.instruments.kenosha import generate_corpus
 from sup.instruments.recipe import HarnessRequest, Instrument, Preset
@@ -72,12 +73,20 @@ def kenosha_harness(req: HarnessRequest) -> dict:
         corpus_text = Path(req.corpus).read_text(encoding="utf-8")
     else:  # the default corpus is deterministic: generate it again
         corpus_text = generate_corpus(20000, 0.0, 0)
-    return dream.dream_report(
+    report = dream.dream_report(
         open_voice(req.target),
         corpus_text,
         samples=req.samples or dream.SAMPLES,
         tokens=req.tokens or dream.TOKENS,
     )
+    kept = kept_checkpoints(req.target) if (Path(req.target) / RUN_FILE).is_file() else []
+    if kept:  # a run that kept its checkpoints: the dream score over training, too
+        report["sweep"] = dream.dream_sweep(
+            [(step, open_voice(req.target, name)) for name, step in kept],
+            samples=min(req.samples or dream.SWEEP_SAMPLES, dream.SWEEP_SAMPLES),
+            tokens=min(req.tokens or dream.SWEEP_TOKENS, dream.SWEEP_TOKENS),
+        )
+    return report
 
 
 def kenosha_lines(report: dict) -> list[str]:
@@ -110,20 +119,25 @@ KENOSHA = Instrument(
     presets={
         "tiny": Preset(
             "tiny",
-            dict(TINY, arch="modern"),
+            dict(TINY, arch="modern", keep_checkpoints=True),
             "char",
             "10 s",
             {"lines": 800},
             {"samples": 2, "tokens": 200},
         ),
+        # Every eval's checkpoint is kept, so the harness sweeps training progress too.
         "cpu": Preset(
-            "cpu", {"config": str(CONFIGS / "kenosha.toml")}, "char", "2 min", {"lines": 20000}
+            "cpu",
+            {"config": str(CONFIGS / "kenosha.toml"), "keep_checkpoints": True},
+            "char",
+            "2 min",
+            {"lines": 20000},
         ),
         # The same model on a dreamier corpus: 1% of letters drift (kenosha.py), so
         # near-misses are in the data and the temperature dial has something to move.
         "dream": Preset(
             "dream",
-            {"config": str(CONFIGS / "kenosha.toml")},
+            {"config": str(CONFIGS / "kenosha.toml"), "keep_checkpoints": True},
             "char",
             "2 min",
             {"lines": 20000, "drift": 0.01},

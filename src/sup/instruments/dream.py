@@ -29,6 +29,7 @@ HEADLINE_TEMPERATURE = 0.9
 SAMPLES = 12
 TOKENS = 1200
 SEED = 1000  # seed of sample i at temperature j: SEED + 100 * j + i
+SWEEP_SAMPLES, SWEEP_TOKENS, SWEEP_SEED = 4, 600, 50000  # per kept checkpoint x temperature
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,25 @@ def dream_report(voice, corpus_text: str, samples: int = SAMPLES, tokens: int = 
     }
 
 
+def dream_sweep(checkpoints, samples: int = SWEEP_SAMPLES, tokens: int = SWEEP_TOKENS,
+                temperatures=TEMPERATURES) -> list[dict]:  # fmt: skip
+    """The dream score over training progress x temperature: ``checkpoints`` is a list
+    of (step, voice), one per kept checkpoint. Sample i at temperature j of checkpoint k
+    has seed ``SWEEP_SEED + 10000 * k + 100 * j + i``."""
+    points = []
+    for k, (step, voice) in enumerate(checkpoints):
+        for j, temperature in enumerate(temperatures):
+            seeds = [SWEEP_SEED + 10000 * k + 100 * j + i for i in range(samples)]
+            texts = [voice.sample("\n", tokens, temperature, s) for s in seeds]
+            result = score([complete_lines(t) for t in texts], seed=j)
+            points.append({"step": step, "temperature": temperature, "seeds": seeds, **result})
+    return points
+
+
 def dream_chart(report: dict, path) -> None:
     """Near-miss and garbled rates against temperature, 95% intervals, the corpus's own
-    rates as dashed lines."""
+    rates as dashed lines; beside it, when the run kept checkpoints, the near-miss rate
+    and anchors covered over training, one line per temperature."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -126,7 +143,12 @@ def dream_chart(report: dict, path) -> None:
     from sup.fileio import atomic_write
 
     temps = [c["temperature"] for c in report["conditions"]]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    sweep = report.get("sweep") or []
+    if sweep:
+        fig, (ax, ax_steps) = plt.subplots(1, 2, figsize=(12, 4))
+        _sweep_panel(ax_steps, sweep)
+    else:
+        fig, ax = plt.subplots(figsize=(6, 4))
     for key, colour in (("near_miss", "tab:green"), ("garbled", "tab:red"), ("anchor", "tab:blue")):
         rates = [c[key]["rate"] for c in report["conditions"]]
         low = [r - c[key]["ci95"][0] for r, c in zip(rates, report["conditions"], strict=True)]
@@ -141,3 +163,23 @@ def dream_chart(report: dict, path) -> None:
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     plt.close(fig)
+
+
+def _sweep_panel(ax, sweep: list[dict]) -> None:
+    """Near-miss rate (solid) and anchors covered / 9 (dotted) against the training step."""
+    colours = dict(zip(TEMPERATURES, ("tab:blue", "tab:green", "tab:red"), strict=True))
+    for temperature in sorted({p["temperature"] for p in sweep}):
+        mine = [p for p in sweep if p["temperature"] == temperature]
+        steps = [p["step"] for p in mine]
+        colour = colours.get(temperature, "tab:gray")
+        rates = [p["near_miss"]["rate"] for p in mine]
+        low = [r - p["near_miss"]["ci95"][0] for r, p in zip(rates, mine, strict=True)]
+        high = [p["near_miss"]["ci95"][1] - r for r, p in zip(rates, mine, strict=True)]
+        ax.errorbar(steps, rates, yerr=[low, high], marker="o", capsize=3, color=colour,
+                    label=f"near-miss, T={temperature:g}")  # fmt: skip
+        ax.plot(steps, [p["anchors_covered"] / 9 for p in mine], linestyle=":", marker=".",
+                color=colour, label=f"anchors covered / 9, T={temperature:g}")  # fmt: skip
+    n = sweep[0]["samples"]
+    ax.set(xlabel="training step (kept checkpoints)", ylabel="share",
+           title=f"over training ({n} samples a point)", ylim=(0, 1.05))  # fmt: skip
+    ax.legend(fontsize=7)
