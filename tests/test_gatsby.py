@@ -35,7 +35,7 @@ class Scripted:
     def __init__(self, reply):
         self.reply, self.prompts = reply, []
 
-    def sample(self, prompt, tokens, temperature, seed):
+    def sample(self, prompt, tokens, temperature, seed, max_chars=None):
         self.prompts.append((prompt, seed))
         return self.reply(prompt)
 
@@ -116,6 +116,35 @@ def test_the_shared_mixture_parses_and_splits_by_topic(tmp_path):
             assert seen.setdefault(topic, side) == side  # a topic lives on one side only
     topics = gatsby.held_out_topics(tmp_path / "c")
     assert len(topics) >= dial.SAMPLES  # enough held-out topics for the harness
+
+
+def test_measured_levels_say_what_the_text_does():
+    """0-1 greens in the first 480 characters is level 1, 2 is 2, 3 is 3, 4-5 is 4, 6+ is
+    5; greens past the first 480 characters and "evergreen" do not count."""
+    cases = {"no green at all.": 1, "green. " * 1: 1, "green. " * 2: 2, "green. " * 3: 3,
+             "green. " * 5: 4, "green. " * 6: 5, "evergreen greens. " * 9: 1,
+             "x" * 480 + " green" * 9: 1}  # fmt: skip
+    for body, level in cases.items():
+        assert gatsby.measured_level(body) == level, body
+    stories = [gatsby.Story(5, "a fox", "green once.\n"), gatsby.Story(2, "a cat", "green " * 7)]
+    out, summary = gatsby.measured_levels(stories)
+    assert [s.level for s in out] == [1, 5] and [s.topic for s in out] == ["a fox", "a cat"]
+    assert summary["relabelled"] == 2 and summary["by_level"]["5"] == {
+        "stories": 1,
+        "green_mean": 7.0,
+    }
+    assert summary["by_level"]["3"] == {"stories": 0, "green_mean": None}
+
+
+def test_the_mixture_relabelled_by_measure_reads_through_the_cli(tmp_path):
+    sup_ok("data", "gatsby", "--from", MIXTURE, "--levels", "measured", "--out", tmp_path / "c")
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    levels = manifest["generator"]["levels"]
+    means = [levels["by_level"][str(n)]["green_mean"] for n in range(1, 6)]
+    assert means[1:3] == [2.0, 3.0] and means[0] < 1 and 4 <= means[3] <= 5 and means[4] >= 6
+    for f in (tmp_path / "c" / "train").iterdir():  # every control line says what it holds
+        story = gatsby.parse_stories(f.read_text(), str(f))[0]
+        assert gatsby.measured_level(story.body) == story.level
 
 
 @pytest.mark.parametrize(

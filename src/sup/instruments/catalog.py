@@ -233,8 +233,22 @@ SHAKESPEARE = Instrument(
         "tiny": Preset(
             "tiny", dict(TINY, arch="modern"), "char", "15 s", {}, {"samples": 1, "tokens": 50}
         ),
+        # Without --from, the presets download the 1998 etexts (pinned, test plays included).
         "cpu": Preset(
-            "cpu", {"config": str(CONFIGS / "shakespeare-char-cpu.toml")}, "char", "10 min"
+            "cpu",
+            {"config": str(CONFIGS / "shakespeare-cpu.toml")},
+            "bpe:1024",
+            "10 min",
+            {"source": "etexts"},
+            {"samples": 3, "tokens": 200},
+        ),
+        "full": Preset(
+            "full",
+            {"config": str(CONFIGS / "shakespeare-full.toml")},
+            "bpe:1024",
+            "95 min",
+            {"source": "etexts"},
+            {"samples": 3, "tokens": 200},
         ),
     },
     make_corpus=shakespeare_corpus,
@@ -268,6 +282,11 @@ def gatsby_corpus(out: Path, source: Path | None, options: dict, seed: int) -> d
             "sup data gatsby needs --from FILE (stories with control lines, e.g. "
             "../shared/data/gatsby-mixture-2k.txt) or --generator template"
         )
+    levels = options.get("levels", "requested")
+    if levels == "measured":  # the control line says what the text does (gatsby.py)
+        stories, described["levels"] = gatsby.measured_levels(stories)
+    elif levels != "requested":
+        raise UsageError(f"--levels must be requested or measured, got {levels!r}")
     return gatsby.build_corpus(stories, out, described)
 
 

@@ -27,14 +27,12 @@ import re
 import numpy as np
 
 from sup.formats.controls import render_prompt
-from sup.instruments.gatsby import CONTROLS, LEVELS
+from sup.instruments.gatsby import CHARS, CONTROLS, LEVELS, green_count
 from sup.instruments.stats import bootstrap_mean, overlaps, wilson
 
 TEMPERATURE = 0.8
-CHARS = 480
 SAMPLES = 40
 SEED = 5000
-GREEN_RE = re.compile(r"\bgreen\b", re.IGNORECASE)
 ARTICLES = frozenset(str.split("a an the one some two three little old young big small"))
 # A topic's head noun ends where a preposition, a clause or a participle begins.
 BREAKS = frozenset(str.split(
@@ -42,10 +40,6 @@ BREAKS = frozenset(str.split(
     "behind beside above below who that which and while during after before not"
 ))  # fmt: skip
 VERBS = frozenset(str.split("left went came fell got made lost found broke is are was were"))
-
-
-def green_count(text: str) -> int:
-    return len(GREEN_RE.findall(text))
 
 
 def key_noun(topic: str) -> str:
@@ -111,7 +105,7 @@ def dial_report(voice, topics: list[str], samples: int = SAMPLES, chars: int = C
         for i, topic in enumerate(topics):
             seed = SEED + 1000 * level + i
             prompt = render_prompt(CONTROLS, {"level": level, "topic": topic})
-            text = voice.sample(prompt, chars, TEMPERATURE, seed)[:chars]
+            text = voice.sample(prompt, chars, TEMPERATURE, seed, max_chars=chars)[:chars]
             counts.append(green_count(text))
             subs.append(text.lower().count("green"))
             honoured.append(honours_topic(text, topic))

@@ -45,6 +45,9 @@ TOPIC_RE = re.compile(r"^topic: (\S.*)$")
 MAX_TOPIC = 120
 VAL_SHARE, TEST_SHARE = 0.1, 0.12  # 0.12 of 400 topics: about 48, >= 40 a level
 CORPUS_FORMAT = "sup-corpus"
+GREEN_RE = re.compile(r"\bgreen\b", re.IGNORECASE)
+CHARS = 480  # the dial counts "green" in a story's first CHARS characters (dial.py)
+MEASURED_TOPS = ((1, 1), (2, 2), (3, 3), (4, 5))  # (level, most greens) for measured_level
 
 CONTROLS = {
     "template": (
@@ -109,6 +112,35 @@ def parse_stories(text: str, where: str) -> list[Story]:
             raise SupError(f"{where}: the story at line {i + 1} has no text after its topic")
         stories.append(Story(level, t.group(1).strip(), body + "\n"))
     return stories
+
+
+def green_count(text: str) -> int:
+    """Whole-word, case-insensitive "green": "greens" and "evergreen" do not count."""
+    return len(GREEN_RE.findall(text))
+
+
+def measured_level(body: str) -> int:
+    """The level a story's text shows: whole-word "green" in its first ``CHARS``
+    characters (what the dial measures), 0-1 -> 1, 2 -> 2, 3 -> 3, 4-5 -> 4, 6+ -> 5."""
+    count = green_count(body[:CHARS])
+    return next((level for level, top in MEASURED_TOPS if count <= top), LEVELS[-1])
+
+
+def measured_levels(stories: list[Story]) -> tuple[list[Story], dict]:
+    """The stories with each level replaced by ``measured_level``: a writer asked for
+    level N does not always write it (the mixture's level-1 stories hold 0 to 6 greens),
+    and the control line should say what the text does. Returns the stories and a
+    summary for the manifest."""
+    out = [Story(measured_level(s.body), s.topic, s.body) for s in stories]
+    by_level = {}
+    for level in LEVELS:
+        counts = [green_count(s.body[:CHARS]) for s in out if s.level == level]
+        mean = sum(counts) / len(counts) if counts else None
+        by_level[str(level)] = {"stories": len(counts), "green_mean": mean}
+    rule = (f'whole-word "green" in the first {CHARS} characters of the body: 0-1 is level '
+            "1, 2 is 2, 3 is 3, 4-5 is 4, 6 or more is 5")  # fmt: skip
+    moved = sum(a.level != b.level for a, b in zip(stories, out, strict=True))
+    return out, {"rule": rule, "relabelled": moved, "by_level": by_level}
 
 
 def side_of_topic(topic: str) -> str:

@@ -23,39 +23,44 @@ class Voice:
     _run: object = None
     _model: object = None
 
-    def sample(self, prompt: str, tokens: int, temperature: float, seed: int) -> str:
-        if self.kind == "bundle":
-            return self._sample_bundle(prompt, tokens, temperature, seed)
-        return self._sample_run(prompt, tokens, temperature, seed)
-
-    def _sample_bundle(self, prompt, tokens, temperature, seed) -> str:
+    def sample(self, prompt: str, tokens: int, temperature: float, seed: int,
+               max_chars: int | None = None) -> str:  # fmt: skip
+        """Up to ``tokens`` new tokens; with ``max_chars``, generation also stops once the
+        text holds that many characters (the same tokens as a longer run, cut short)."""
         from sup.play.sampling import Utf8Stream
 
-        context, _ = self._lm.context(prompt)
-        stream = Utf8Stream()
-        ids = self._lm.generate(context, tokens, temperature=temperature, seed=seed)
-        text = "".join(stream.push(self._lm.tokenizer.token_bytes(i)) for i in ids)
+        if self.kind == "bundle":
+            ids, tok = self._ids_bundle(prompt, tokens, temperature, seed), self._lm.tokenizer
+        else:
+            ids, tok = self._ids_run(prompt, tokens, temperature, seed), self._run.tokenizer
+        stream, text = Utf8Stream(), ""
+        for i in ids:
+            text += stream.push(tok.token_bytes(i))
+            if max_chars is not None and len(text) >= max_chars:
+                return text
         return text + stream.flush()
 
-    def _sample_run(self, prompt, tokens, temperature, seed) -> str:
+    def _ids_bundle(self, prompt, tokens, temperature, seed):
+        context, _ = self._lm.context(prompt)
+        return self._lm.generate(context, tokens, temperature=temperature, seed=seed)
+
+    def _ids_run(self, prompt, tokens, temperature, seed):
         import torch
 
         from sup.engine.generate import generate
         from sup.formats.tokenizer import CharTokenizer
-        from sup.play.sampling import Utf8Stream, start_context
+        from sup.play.sampling import start_context
 
         tok, model = self._run.tokenizer, self._model
         prompt_ids = tok.encode(prompt, allow_unk=True) if prompt else []
         multi = self._run.info["data"].get("documents", 1) > 1
         context = start_context(tok, prompt_ids, model.cfg.block_size, multi)
         banned = (tok.unk_id,) if isinstance(tok, CharTokenizer) else ()
-        ids = generate(
+        return generate(
             model, context, tokens, temperature=temperature,
             generator=torch.Generator().manual_seed(seed),
             stop_ids=(tok.eot_id,), banned_ids=banned,
         )  # fmt: skip
-        stream = Utf8Stream()
-        return "".join(stream.push(tok.token_bytes(i)) for i in ids) + stream.flush()
 
 
 def open_voice(path: Path, checkpoint: str = "best") -> Voice:
