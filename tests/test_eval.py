@@ -8,10 +8,11 @@ import math
 import pytest
 import torch
 
-from helpers import BLOCK, assert_cli_error, run_sup_many, sup_ok
-from sup.engine.evaluate import evaluate_text, windows_for
+from helpers import BLOCK, ODD_TEXT, assert_cli_error, run_sup_many, sup_ok
+from sup.engine.evaluate import evaluate_text
 from sup.engine.rundir import load_model, open_run
 from sup.engine.vocab import load_tokenizer
+from sup.formats.accounting import windows_for
 
 pytestmark = pytest.mark.slow
 
@@ -218,3 +219,27 @@ def test_a_model_with_nan_weights_is_reported_broken(tmp_path, char_run, char_da
         line = assert_cli_error(proc, 1)
         assert "non-finite" in line and "broken" in line
     assert "nan" not in evaluated.stdout
+
+
+def test_a_bundle_scores_a_text_as_its_run_does(modern_char_run, char_bundle, bpe_run, bpe_bundle):
+    """play/score.py (ONNX Runtime, no torch) and sup eval (PyTorch) share one scoring
+    rule: the fp32 bundle gives its run's bits within float error, unknown characters
+    charged alike; the int8 bundle is close, not equal (what a release really costs)."""
+    from sup.engine.device import pick_device
+    from sup.play.runtime import OnnxLM
+    from sup.play.score import score_text
+
+    text = ODD_TEXT * 3  # characters the char model never saw, and windows past the block
+    cpu = pick_device("cpu")
+    for run, bundle, tolerance in (
+        (modern_char_run, char_bundle, 1e-5),
+        (bpe_run, bpe_bundle, 0.05),
+    ):
+        opened = open_run(run)
+        model, _ = load_model(opened, "best")
+        want = evaluate_text(model, opened.tokenizer, text, cpu, "fp32")
+        got = score_text(OnnxLM(bundle), text)
+        for key in ("tokens", "chars", "bytes", "oov_chars", "windows", "text_sha256"):
+            assert got[key] == want[key], key
+        assert got["bits_per_char"] == pytest.approx(want["bits_per_char"], abs=tolerance)
+    assert want["oov_chars"] == 0 and got["bits_per_char"] != want["bits_per_char"]  # int8

@@ -78,6 +78,12 @@ def test_only_the_first_chars_are_scored():
         ("a friendly dragon's adventure", "adventure"),
         ("a girl with a lantern in the snow", "girl"),
         ("A broken doll needs repair", "doll"),
+        ("Building cards scattered by wind", "cards"),
+        ("Gift wrapped in too-tight paper", "gift"),
+        ("A hug too tight", "hug"),
+        ("a subway full of dreams", "subway"),
+        ("Forgotten blanket at midnight", "blanket"),
+        ("a wilted tulip fights rain", "tulip"),
     ],
 )
 def test_key_noun(topic, noun):
@@ -147,6 +153,22 @@ def test_the_mixture_relabelled_by_measure_reads_through_the_cli(tmp_path):
         assert gatsby.measured_level(story.body) == story.level
 
 
+def test_template_stories_mix_in_for_training_but_never_become_harness_prompts(tmp_path):
+    out = tmp_path / "c"
+    sup_ok("data", "gatsby", "--from", MIXTURE, "--generator", "template", "--out", out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    made = gatsby_templates.STORIES
+    assert manifest["generator"]["mixed_with"]["stories"] == made
+    assert manifest["held_out_topics_in_train"] == 0
+    assert sum(c["stories"] for c in manifest["counts"].values()) == 2000 + made
+    mixture_topics = {s.topic for s in gatsby.read_source(MIXTURE)[0]}
+    template_topics = {s.topic for s in gatsby_templates.generate_stories(0)}
+    prompts = json.loads((out / "topics.json").read_text())
+    assert prompts["test"] and set(prompts["test"] + prompts["val"]) <= mixture_topics
+    train = {f.read_text().split("\n")[1][len("topic: ") :] for f in (out / "train").iterdir()}
+    assert train & template_topics and not train & set(prompts["test"])
+
+
 @pytest.mark.parametrize(
     "text, line",
     [
@@ -164,7 +186,8 @@ def test_a_bad_control_line_is_an_error_naming_its_line(text, line):
 
 def test_the_template_generator_sets_green_density_by_level():
     stories = gatsby_templates.generate_stories(seed=3)
-    assert len(stories) == 420 * 5
+    assert len(stories) == gatsby_templates.STORIES
+    assert len({dial.key_noun(s.topic) for s in stories}) > 250  # copied, not remembered
     by_level = {}
     for s in stories:
         by_level.setdefault(s.level, []).append(dial.green_count(s.body))

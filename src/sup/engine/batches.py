@@ -1,9 +1,17 @@
 """Training batches and validation windows, read from memory-mapped token shards.
 
-Training: each batch is ``batch`` random windows of ``block + 1`` tokens from anywhere in
-the train split (a window may cross a shard boundary), drawn by the sampler's own
-seeded ``torch.Generator``. That generator's state is the data position: the
-checkpoint saves it, and a resumed run draws exactly the batches it would have drawn.
+Training: each batch is ``batch`` random windows of ``block + 1`` tokens from the train
+split (a window may cross a shard boundary), drawn by the sampler's own seeded
+``torch.Generator``. That generator's state is the data position: the checkpoint saves
+it, and a resumed run draws exactly the batches it would have drawn. Where a window may
+start is the ``windows`` config key:
+
+- ``anywhere`` (nanoGPT's rule): any position;
+- ``documents``: only at a document's start, the ``<|endoftext|>`` before it (or the
+  split's first token), so the window opens as generation does and everything a
+  document's head says (a control line, a topic, a chat turn) is in the context of all
+  that follows it in the window. A corpus of short, conditioned documents learns its
+  conditions from every window instead of from the windows that happen to hold a head.
 
 Validation: ``val_starts`` spaces windows evenly over the val split. They are the same
 for every run on that data and draw no random numbers, so val figures compare across
@@ -18,18 +26,27 @@ import torch
 from sup.errors import SupError
 from sup.formats.data import TokenShards
 
+WINDOWS = ("anywhere", "documents")
+
 
 class BatchSampler:
-    def __init__(self, tokens: TokenShards, block: int, batch: int, seed: int):
+    def __init__(self, tokens: TokenShards, block: int, batch: int, seed: int,
+                 windows: str = "anywhere", eot_id: int | None = None):  # fmt: skip
         self.tokens, self.block, self.batch = tokens, block, batch
         self.generator = torch.Generator().manual_seed(seed)
+        self.starts = None  # None: anywhere
+        if windows == "documents":
+            self.starts = document_starts(tokens, eot_id, block)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(inputs, targets), each ``[batch, block]`` int64."""
-        starts = torch.randint(
-            len(self.tokens) - self.block, (self.batch,), generator=self.generator
-        )
-        chunk = torch.from_numpy(self.tokens.windows(starts.numpy(), self.block + 1))
+        if self.starts is None:
+            high = len(self.tokens) - self.block
+            starts = torch.randint(high, (self.batch,), generator=self.generator).numpy()
+        else:
+            pick = torch.randint(len(self.starts), (self.batch,), generator=self.generator)
+            starts = self.starts[pick.numpy()]
+        chunk = torch.from_numpy(self.tokens.windows(starts, self.block + 1))
         return chunk[:, :-1], chunk[:, 1:]
 
     def state(self) -> torch.Tensor:
@@ -37,6 +54,19 @@ class BatchSampler:
 
     def restore(self, state: torch.Tensor) -> None:
         self.generator.set_state(state)
+
+
+def document_starts(tokens: TokenShards, eot_id: int, block: int) -> np.ndarray:
+    """Where a document starts: position 0 and each ``<|endoftext|>``, as long as a whole
+    window of ``block + 1`` tokens fits from there."""
+    starts = np.concatenate([[0], tokens.positions_of(eot_id)])
+    starts = np.unique(starts[starts <= len(tokens) - block - 1])
+    if len(starts) < 2:
+        raise SupError(
+            "windows = documents needs several documents, but the train split holds one "
+            f"that fits (or none): use windows = anywhere or a smaller block_size ({block})"
+        )
+    return starts
 
 
 def val_starts(n_tokens: int, block: int, n_windows: int) -> np.ndarray:

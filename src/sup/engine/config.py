@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from sup.engine.batches import WINDOWS
 from sup.engine.model import ARCHS, MLPS, ModelConfig
 from sup.errors import UsageError
 
@@ -35,6 +36,7 @@ class TrainConfig:
     rope_theta: float = 10000.0
     # optimisation
     batch_size: int = 64
+    windows: str = "anywhere"  # where training windows start: anywhere | documents
     gradient_accumulation_steps: int = 1
     max_iters: int = 5000
     learning_rate: float = 1e-3
@@ -93,6 +95,7 @@ class TrainConfig:
         need(0 <= self.min_lr <= self.learning_rate, "min_lr must be in [0, learning_rate]")
         need(self.warmup_iters >= 0, "warmup_iters must be >= 0")
         need(self.lr_schedule in ("cosine", "wsd"), "lr_schedule must be cosine or wsd")
+        need(self.windows in WINDOWS, f"windows must be one of {', '.join(WINDOWS)}")
         need(0 < self.wsd_decay_fraction <= 1, "wsd_decay_fraction must be in (0, 1]")
         need(self.weight_decay >= 0 and self.grad_clip >= 0, "weight_decay/grad_clip >= 0")
         need(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1 and beta2 must be in [0, 1)")

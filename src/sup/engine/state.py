@@ -132,6 +132,7 @@ def build_state(
     train_tokens: TokenShards,
     device: torch.device,
     precision: str,
+    eot_id: int | None = None,
 ) -> TrainState:
     """A fresh state at step 0: weights initialised from ``cfg.seed``."""
     check_fits(cfg, vocab_size, device, training=True, precision=precision)
@@ -146,5 +147,7 @@ def build_state(
         master=master,
         optimizer=make_optimizer(trained_tensors(model, master), cfg, device),
         scaler=torch.amp.GradScaler(device.type, enabled=precision == "fp16"),
-        sampler=BatchSampler(train_tokens, cfg.block_size, cfg.batch_size, cfg.seed),
+        sampler=BatchSampler(
+            train_tokens, cfg.block_size, cfg.batch_size, cfg.seed, cfg.windows, eot_id
+        ),
     )

@@ -38,7 +38,7 @@ from sup.engine.device import (
     resolve_precision,
     set_threads,
 )
-from sup.engine.evaluate import byte_lengths, evaluate_windows
+from sup.engine.evaluate import evaluate_windows
 from sup.engine.rundir import (
     clean_stale_staging,
     create_run_dir,
@@ -52,6 +52,7 @@ from sup.engine.state import TrainState, build_state
 from sup.engine.vocab import Tokenizer, load_tokenizer
 from sup.errors import Interrupted, SupError, UsageError
 from sup.fileio import write_json_atomic, write_text_atomic
+from sup.formats.accounting import byte_lengths
 from sup.formats.data import TokenShards, load_meta, load_tokens
 from sup.formats.run import METRICS, RUN_FILE, checkpoint_name, read_metrics, read_pointer
 
@@ -226,7 +227,8 @@ def start(
     set_threads(cfg.threads)
     device = pick_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
-    state = build_state(cfg, setup.tokenizer.vocab_size, setup.train_tokens, device, precision)
+    tok = setup.tokenizer
+    state = build_state(cfg, tok.vocab_size, setup.train_tokens, device, precision, tok.eot_id)
     if resume:
         clean_stale_staging(run_dir)  # train() holds the lock: nothing else writes here
         state.restore(run_dir)

@@ -120,6 +120,14 @@ class TokenShards:
             return np.zeros(0, np.int64)
         return np.concatenate(pieces).astype(np.int64)
 
+    def positions_of(self, token: int) -> np.ndarray:
+        """Every position holding ``token``, in order (one pass over each shard)."""
+        found = [
+            np.flatnonzero(a == token) + int(o)
+            for a, o in zip(self.arrays, self.offsets[:-1], strict=True)
+        ]
+        return np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
+
     def windows(self, starts: np.ndarray, length: int) -> np.ndarray:
         starts = np.asarray(starts, dtype=np.int64)
         if starts.size and (starts.min() < 0 or starts.max() + length > len(self)):

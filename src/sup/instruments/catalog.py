@@ -205,8 +205,6 @@ def shakespeare_corpus(out: Path, source: Path | None, options: dict, seed: int)
 def shakespeare_harness(req: HarnessRequest) -> dict:
     if req.corpus is None:
         raise UsageError("the shakespeare harness needs --corpus DIR (the split works)")
-    if not (Path(req.target) / "run.json").is_file():
-        raise UsageError(f"{req.target}: the shakespeare harness scores a run directory")
     return shakespeare.works_report(
         req.target, req.corpus, samples=req.samples or 2, tokens=req.tokens or 300
     )
@@ -265,29 +263,37 @@ SHAKESPEARE = Instrument(
 
 
 def gatsby_corpus(out: Path, source: Path | None, options: dict, seed: int) -> dict:
+    """``--from FILE`` (stories with control lines), ``--generator template`` (the
+    offline generator), or both: the file's stories with template stories mixed in for
+    training, the harness still prompting with the file's held-out topics only."""
     from sup.instruments import gatsby_templates
 
     generator = options.get("generator")
-    if source is not None:
-        if generator not in (None, "from"):
-            raise UsageError("give --from FILE or --generator template, not both")
-        stories, described = gatsby.read_source(Path(source))
-    elif generator == "template":
-        per_topic = options.get("per_topic", 1)
-        stories = gatsby_templates.generate_stories(seed, per_topic)
-        described = {"name": "sup.instruments.gatsby_templates", "seed": seed,
-                     "per_topic": per_topic, "cost_usd": 0}  # fmt: skip
-    else:
+    if generator not in (None, "template"):
+        raise UsageError(f"--generator must be template, got {generator!r}")
+    if source is None and generator is None:
         raise UsageError(
             "sup data gatsby needs --from FILE (stories with control lines, e.g. "
             "../shared/data/gatsby-mixture-2k.txt) or --generator template"
         )
+    stories, described = gatsby.read_source(Path(source)) if source is not None else ([], {})
+    prompted = {s.topic for s in stories} or None  # None: every topic (template alone)
+    if generator == "template":
+        count = options.get("stories", gatsby_templates.STORIES)
+        made = gatsby_templates.generate_stories(seed, count)
+        template = {"name": "sup.instruments.gatsby_templates", "seed": seed,
+                    "stories": len(made), "cost_usd": 0}  # fmt: skip
+        if stories:
+            described["mixed_with"] = template
+        else:
+            described = template
+        stories = stories + made
     levels = options.get("levels", "requested")
     if levels == "measured":  # the control line says what the text does (gatsby.py)
         stories, described["levels"] = gatsby.measured_levels(stories)
     elif levels != "requested":
         raise UsageError(f"--levels must be requested or measured, got {levels!r}")
-    return gatsby.build_corpus(stories, out, described)
+    return gatsby.build_corpus(stories, out, described, prompted=prompted)
 
 
 def gatsby_harness(req: HarnessRequest) -> dict:

@@ -37,7 +37,7 @@ ARTICLES = frozenset(str.split("a an the one some two three little old young big
 # A topic's head noun ends where a preposition, a clause or a participle begins.
 BREAKS = frozenset(str.split(
     "in on at by over under near with without of for from into onto across through "
-    "behind beside above below who that which and while during after before not"
+    "behind beside above below who that which and while during after before not too full"
 ))  # fmt: skip
 VERBS = frozenset(str.split("left went came fell got made lost found broke is are was were"))
 
@@ -45,9 +45,10 @@ VERBS = frozenset(str.split("left went came fell got made lost found broke is ar
 def key_noun(topic: str) -> str:
     """The topic's head noun, by a documented heuristic (no tagger): skip leading
     articles, small adjectives, -ing words and prepositions; then collect words until a
-    preposition or clause word, an -ing participle, a past-tense ``VERBS`` word, or a
-    word ending in "s" with more words after it (a verb: "a doll needs repair"); the head
-    is the last word collected. "a purple hot air balloon floating over mountains" ->
+    preposition or clause word (``BREAKS``), an -ing participle, an -ed participle or
+    -ly adverb after the first word, a past-tense ``VERBS`` word, or a word ending in
+    "s" with more words after it (a verb: "a doll needs repair"); the head is the last
+    word collected. "a purple hot air balloon floating over mountains" ->
     balloon; "Broken fence lets radishes escape" -> fence; "Dreaming of talking stars"
     -> stars. Each story in the report records the noun it was checked for."""
     words = re.findall(r"[a-z]+(?:'[a-z]+)?", topic.lower())
@@ -59,7 +60,18 @@ def key_noun(topic: str) -> str:
                 head.append(word)
             continue
         verb_s = word[-1] == "s" and word[-2:] != "ss" and "'" not in word and i + 1 < len(words)
-        if word in BREAKS or ing or word in VERBS or (verb_s and len(word) > 3):
+        adverb, participle = (
+            word.endswith("ly") and len(word) > 3,
+            word.endswith("ed") and len(word) > 4,
+        )
+        if (
+            word in BREAKS
+            or ing
+            or word in VERBS
+            or (verb_s and len(word) > 3)
+            or adverb
+            or participle
+        ):
             break
         head.append(word)
     return head[-1] if head else (words[-1] if words else "")

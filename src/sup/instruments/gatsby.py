@@ -16,7 +16,8 @@ mixture, every control line validated) or from the built-in template generator
     OUT/train/NNNNN.txt   one story each, topics never in val or test
     OUT/val/NNNNN.txt     the stories of VAL_SHARE of the topics
     OUT/test/NNNNN.txt    the stories of TEST_SHARE of the topics (never read by prepare)
-    OUT/topics.json       the held-out topics, by side (what the harness prompts with)
+    OUT/topics.json       the held-out topics, by side (what the harness prompts with;
+                          with template stories mixed in, only the --from file's)
     OUT/manifest.json     source, generator and seed, counts per side and level
 
 A topic's side is decided by a hash of the topic text, so it does not depend on the
@@ -149,8 +150,11 @@ def side_of_topic(topic: str) -> str:
     return "test" if h < TEST_SHARE else "val" if h < TEST_SHARE + VAL_SHARE else "train"
 
 
-def build_corpus(stories: list[Story], out: Path, source: dict, sides=side_of_topic) -> dict:
-    """Write the split corpus ``out`` (see the module docstring); returns its manifest."""
+def build_corpus(
+    stories: list[Story], out: Path, source: dict, sides=side_of_topic, prompted=None
+) -> dict:
+    """Write the split corpus ``out`` (see the module docstring); returns its manifest.
+    ``prompted``: the topics the harness may prompt with (``topics.json``); None: all."""
     by_side = {"train": [], "val": [], "test": []}
     for story in stories:
         by_side[sides(story.topic)].append(story)
@@ -175,9 +179,15 @@ def build_corpus(stories: list[Story], out: Path, source: dict, sides=side_of_to
                 "chars": sum(len(s.text()) for s in group),
                 "by_level": dict(sorted(Counter(str(s.level) for s in group).items())),
             }
-        topics = {side: sorted({s.topic for s in by_side[side]}) for side in ("val", "test")}
+        topics = {
+            side: sorted(
+                {s.topic for s in by_side[side] if prompted is None or s.topic in prompted}
+            )
+            for side in ("val", "test")
+        }
         write_json_atomic(tmp / "topics.json", topics)
-        overlap = set(topics["val"] + topics["test"]) & {s.topic for s in by_side["train"]}
+        held_out = {s.topic for side in ("val", "test") for s in by_side[side]}
+        overlap = held_out & {s.topic for s in by_side["train"]}
         manifest = {
             "format": CORPUS_FORMAT,
             "instrument": "gatsby",

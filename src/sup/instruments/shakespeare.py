@@ -32,6 +32,7 @@ from sup.fileio import sha256_file, write_json_atomic
 
 VAL_WORKS = ("julius_caesar", "twelfth_night", "sonnets")  # a tragedy, a comedy, verse
 TEST_WORKS = ("king_lear", "macbeth")
+SIDES = ("train", "val", "test")
 SPEAKER_PROMPT = "\n\nHam.\n"
 CORPUS_FORMAT = "sup-corpus"
 
@@ -103,26 +104,21 @@ def build_corpus(source: Path, out: Path, described: dict | None = None) -> dict
     return manifest
 
 
-def works_report(run_dir: Path, corpus: Path, samples: int = 2, tokens: int = 300) -> dict:
-    """Bits per character of every val and test work of ``corpus`` under the run's best
-    checkpoint, and ``samples`` speaker-prompted samples (seeds 0..samples-1)."""
-    from sup.engine.device import pick_device, resolve_precision
-    from sup.engine.evaluate import evaluate_text
-    from sup.engine.rundir import load_model, open_run
-    from sup.instruments.voices import Voice
+def works_report(target: Path, corpus: Path, samples: int = 2, tokens: int = 300) -> dict:
+    """Bits per character of every val and test work of ``corpus`` under ``target`` (a
+    run's best checkpoint, or a bundle's own graphs), and ``samples`` speaker-prompted
+    samples (seeds 0..samples-1)."""
+    from sup.instruments.voices import open_voice
 
-    run_dir, corpus = Path(run_dir), Path(corpus)
-    manifest = json.loads((corpus / "manifest.json").read_text())
-    run = open_run(run_dir)
-    device = pick_device("cpu")
-    model, _ = load_model(run, "best", device)
-    precision = resolve_precision("fp32", device)
+    corpus = Path(corpus)
+    manifest = read_corpus_manifest(corpus)
+    voice = open_voice(Path(target))
     works = []
     for entry in manifest["works"]:
         if entry["side"] == "train":
             continue
         text = (corpus / entry["side"] / f"{entry['work']}.txt").read_text(encoding="utf-8")
-        r = evaluate_text(model, run.tokenizer, text, device, precision)
+        r = voice.score(text)
         works.append({"work": entry["work"], "side": entry["side"], "chars": r["chars"],
                       "bits_per_char": r["bits_per_char"], "bits_per_byte": r["bits_per_byte"],
                       "oov_chars": r["oov_chars"]})  # fmt: skip
@@ -136,11 +132,11 @@ def works_report(run_dir: Path, corpus: Path, samples: int = 2, tokens: int = 30
                 "chars": chars,
                 "bits_per_char": sum(w["bits_per_char"] * w["chars"] for w in mine) / chars,
             }
-    voice = Voice("run", run_dir, _run=run, _model=model)
     texts = [voice.sample(SPEAKER_PROMPT, tokens, 0.8, seed) for seed in range(samples)]
     headline_side = "test" if "test" in sides else "val"
     return {
         "instrument": "shakespeare",
+        "scored": voice.kind,  # "run" (PyTorch, fp32) or "bundle" (its ONNX graphs)
         "works": works,
         "sides": sides,
         "headline": {"side": headline_side, "bits_per_char": sides[headline_side]["bits_per_char"]},
@@ -149,3 +145,24 @@ def works_report(run_dir: Path, corpus: Path, samples: int = 2, tokens: int = 30
             for s, t in enumerate(texts)
         ],
     }
+
+
+def read_corpus_manifest(corpus: Path) -> dict:
+    """A works corpus's manifest.json, with the fields the harness reads checked."""
+    path = Path(corpus) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        works = manifest["works"]
+        if not all(isinstance(w["work"], str) and w["side"] in SIDES for w in works):
+            raise TypeError
+    except FileNotFoundError:
+        raise UsageError(f"{corpus} is not a shakespeare corpus (no manifest.json): give "
+                         "the directory `sup data shakespeare` wrote") from None  # fmt: skip
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        raise SupError(
+            f"{path} is damaged: write the corpus again with sup data shakespeare"
+        ) from None
+    for w in works:
+        if not (corpus / w["side"] / f"{w['work']}.txt").is_file() and w["side"] != "train":
+            raise SupError(f"{corpus}: {w['side']}/{w['work']}.txt is missing")
+    return manifest

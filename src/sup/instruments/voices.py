@@ -1,7 +1,8 @@
-"""What a harness samples from: a run directory (its checkpoint, in PyTorch) or a bundle
-or release directory (its graphs, in ONNX Runtime, as every player runs it). Both follow
-the same generation rule and start context, so a harness measures a run before it is
-released and the release itself with one code path."""
+"""What a harness samples from and scores with: a run directory (its checkpoint, in
+PyTorch) or a bundle or release directory (its graphs, in ONNX Runtime, as every player
+runs it). Both follow the same generation rule, start context and scoring rule, so a
+harness measures a run before it is released and the release itself with one code
+path."""
 
 from __future__ import annotations
 
@@ -39,6 +40,20 @@ class Voice:
             if max_chars is not None and len(text) >= max_chars:
                 return text
         return text + stream.flush()
+
+    def score(self, text: str) -> dict:
+        """``text`` scored by ``sup eval``'s rule (formats/accounting.py): the run's
+        checkpoint in PyTorch (fp32), or the bundle's own graphs in ONNX Runtime."""
+        if self.kind == "bundle":
+            from sup.play.score import score_text
+
+            return score_text(self._lm, text)
+        from sup.engine.device import pick_device, resolve_precision
+        from sup.engine.evaluate import evaluate_text
+
+        device = pick_device("cpu")
+        precision = resolve_precision("fp32", device)
+        return evaluate_text(self._model, self._run.tokenizer, text, device, precision)
 
     def _ids_bundle(self, prompt, tokens, temperature, seed):
         context, _ = self._lm.context(prompt)
