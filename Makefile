@@ -84,7 +84,7 @@ release: kenosha
 	$(BIN)/sup train configs/shakespeare-char-cpu.toml --data runs/shakespeare/data \
 	  --out runs/shakespeare/run --force
 	$(BIN)/sup release runs/shakespeare/run --id shakespeare-1 --int8 --demo-prompt "ROMEO:" \
-	  --card-notes configs/notes/shakespeare.md --force
+	  --card-notes configs/notes/shakespeare-tiny.md --force
 	$(BIN)/sup build kenosha --preset dream --out runs/kenosha-dream --release kenosha-2
 	$(BIN)/sup build gatsby --preset cpu --from $(GATSBY) --out runs/gatsby-cpu --release gatsby-1
 	$(BIN)/sup check

@@ -51,3 +51,14 @@ def test_one_document_is_refused_for_document_windows():
     one = TokenShards([np.arange(100, dtype=np.uint16) % 8])
     with pytest.raises(SupError, match="windows = anywhere"):
         BatchSampler(one, 16, 4, seed=0, windows="documents", eot_id=EOT)
+
+
+def test_validation_windows_start_where_training_windows_may():
+    from sup.engine.batches import document_starts, val_starts
+
+    tokens = shards()
+    anywhere = val_starts(tokens, 16, 10)
+    assert len(anywhere) == 10 and anywhere[0] == 0 and anywhere[-1] == len(tokens) - 17
+    documents = val_starts(tokens, 16, 4, "documents", EOT)
+    assert set(documents) <= set(document_starts(tokens, EOT, 16)) and len(documents) == 4
+    assert (val_starts(tokens, 16, 4, "documents", EOT) == documents).all()  # no randomness

@@ -169,6 +169,41 @@ def test_template_stories_mix_in_for_training_but_never_become_harness_prompts(t
     assert train & template_topics and not train & set(prompts["test"])
 
 
+def test_the_template_voice_is_told_from_the_llm_stories():
+    llm = gatsby.read_source(MIXTURE)[0]
+    assert not any(gatsby_templates.template_voiced(s.body) for s in llm)
+    made = gatsby_templates.generate_stories(seed=5, count=100)
+    assert all(gatsby_templates.template_voiced(s.body) for s in made)
+
+
+def test_a_noun_swap_keeps_number_capitals_and_whole_words():
+    from sup.instruments.gatsby_augment import swap
+
+    text = "The snail slept. Snails dream; two snails met a snailish snail-shell."
+    assert swap(text, "snail", "fox") == (
+        "The fox slept. Foxes dream; two foxes met a snailish fox-shell."
+    )
+    assert swap("A puppy and three puppies.", "puppy", "berry") == "A berry and three berries."
+
+
+def test_augmented_copies_are_train_only_and_name_their_new_noun(tmp_path):
+    out = tmp_path / "c"
+    sup_ok("data", "gatsby", "--from", MIXTURE, "--augment", "2", "--out", out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    made = manifest["generator"]["augment"]
+    assert made["made"] == 2 * made["eligible"] - made["dropped_held_out"] and made["made"] > 1500
+    assert manifest["held_out_topics_in_train"] == 0
+    assert manifest["counts"]["test"]["stories"] == 235  # held-out sides untouched
+    original = {s.topic for s in gatsby.read_source(MIXTURE)[0]}
+    copies = []
+    for f in (out / "train").iterdir():
+        story = gatsby.parse_stories(f.read_text(), str(f))[0]
+        if story.topic not in original:
+            copies.append(story)
+    assert len(copies) == made["made"]
+    assert all(dial.honours_topic(c.body, c.topic) for c in copies)
+
+
 @pytest.mark.parametrize(
     "text, line",
     [

@@ -55,6 +55,7 @@ def cmd_data(args) -> int:
     if out.exists() and not args.force:
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
     flags = {"lines": "lines", "drift": "drift", "generator": "generator", "levels": "levels",
+             "augment": "augment",
              "source": "source_kind", "url": "url", "sha256": "sha256"}  # fmt: skip
     options = {k: getattr(args, a) for k, a in flags.items() if getattr(args, a, None) is not None}
     source = Path(args.source) if args.source else None
@@ -156,6 +157,9 @@ def add_commands(sub) -> None:
         choices=("requested", "measured"),
         help="gatsby: keep each story's requested level (default) or relabel it by the "
         "green its text holds",
+    )
+    d.add_argument(
+        "--augment", type=int, metavar="N", help="gatsby: N noun-swapped copies of each train story"
     )
     d.add_argument("--url", help="shakespeare: where to download the source from")
     d.add_argument("--sha256", help="shakespeare: the download's expected sha256")

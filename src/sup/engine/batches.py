@@ -13,9 +13,10 @@ start is the ``windows`` config key:
   that follows it in the window. A corpus of short, conditioned documents learns its
   conditions from every window instead of from the windows that happen to hold a head.
 
-Validation: ``val_starts`` spaces windows evenly over the val split. They are the same
-for every run on that data and draw no random numbers, so val figures compare across
-runs and resuming does not disturb the training stream.
+Validation: ``val_starts`` spaces windows evenly over the val split (over its document
+starts, for ``documents``). They are the same for every run on that data and draw no
+random numbers, so val figures compare across runs and resuming does not disturb the
+training stream.
 """
 
 from __future__ import annotations
@@ -56,22 +57,30 @@ class BatchSampler:
         self.generator.set_state(state)
 
 
-def document_starts(tokens: TokenShards, eot_id: int, block: int) -> np.ndarray:
+def document_starts(
+    tokens: TokenShards, eot_id: int, block: int, split: str = "train"
+) -> np.ndarray:
     """Where a document starts: position 0 and each ``<|endoftext|>``, as long as a whole
     window of ``block + 1`` tokens fits from there."""
     starts = np.concatenate([[0], tokens.positions_of(eot_id)])
     starts = np.unique(starts[starts <= len(tokens) - block - 1])
     if len(starts) < 2:
         raise SupError(
-            "windows = documents needs several documents, but the train split holds one "
+            f"windows = documents needs several documents, but the {split} split holds one "
             f"that fits (or none): use windows = anywhere or a smaller block_size ({block})"
         )
     return starts
 
 
-def val_starts(n_tokens: int, block: int, n_windows: int) -> np.ndarray:
-    """Evenly spaced window starts over the val split: same windows for every run."""
-    last = n_tokens - block - 1
+def val_starts(tokens: TokenShards, block: int, n_windows: int, windows: str = "anywhere",
+               eot_id: int | None = None) -> np.ndarray:  # fmt: skip
+    """Evenly spaced window starts over the val split: the same windows for every run,
+    starting where training windows may (at document starts for ``documents``)."""
+    if windows == "documents":
+        starts = document_starts(tokens, eot_id, block, "val")
+        picks = np.linspace(0, len(starts) - 1, min(n_windows, len(starts))).round()
+        return np.unique(starts[picks.astype(np.int64)])
+    last = len(tokens) - block - 1
     return np.unique(np.linspace(0, last, min(n_windows, last + 1)).astype(np.int64))
 
 

@@ -285,7 +285,8 @@ def _train_loop(
 ) -> dict:
     cfg, tok = setup.cfg, setup.tokenizer
     forward = torch.compile(state.model) if cfg.compile else state.model
-    starts = val_starts(len(setup.val_tokens), cfg.block_size, cfg.eval_iters * cfg.batch_size)
+    n_windows = cfg.eval_iters * cfg.batch_size
+    starts = val_starts(setup.val_tokens, cfg.block_size, n_windows, cfg.windows, tok.eot_id)
     token_byte_lengths = byte_lengths(tok)  # for val_bpb; built once, not per eval
     tokens_per_step = cfg.tokens_per_step
     stats = state.model.stats()

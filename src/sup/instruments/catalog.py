@@ -153,7 +153,7 @@ KENOSHA = Instrument(
     summary_lines=kenosha_lines,
     chart=dream.dream_chart,
     demo_prompt="you never",
-    card_notes=CONFIGS / "notes" / "kenosha.md",
+    card_notes=CONFIGS / "notes" / "kenosha-dream.md",
     corpus_name="kenosha.txt",
 )
 
@@ -293,7 +293,15 @@ def gatsby_corpus(out: Path, source: Path | None, options: dict, seed: int) -> d
         stories, described["levels"] = gatsby.measured_levels(stories)
     elif levels != "requested":
         raise UsageError(f"--levels must be requested or measured, got {levels!r}")
-    return gatsby.build_corpus(stories, out, described, prompted=prompted)
+    copies = options.get("augment", 0)
+    augment = None
+    if copies:
+        from sup.instruments.gatsby_augment import augment as swap_nouns
+
+        if not 1 <= copies <= 10:
+            raise UsageError(f"--augment must be from 0 to 10 copies, got {copies}")
+        augment = lambda train, held_out: swap_nouns(train, copies, seed, held_out)  # noqa: E731
+    return gatsby.build_corpus(stories, out, described, prompted=prompted, augment=augment)
 
 
 def gatsby_harness(req: HarnessRequest) -> dict:
@@ -321,7 +329,8 @@ def gatsby_lines(report: dict) -> list[str]:
         f"Spearman {h['spearman']:.3f}; strictly increasing: {h['strictly_increasing']}; "
         f"levels 1, 3, 5 apart: {h['levels_1_3_5_apart']}",
         f"topic honoured {h['topic_rate']:.3f} [{h['topic_ci95'][0]:.3f}, "
-        f"{h['topic_ci95'][1]:.3f}] (the key noun named)",
+        f"{h['topic_ci95'][1]:.3f}] (the key noun named); stories in the template's voice "
+        f"{h.get('template_voiced_rate', 0):.3f}",
         "studio substring count per level: "
         + ", ".join(f"{x['green_substring_mean']:.2f}" for x in report["levels"]),
     ]

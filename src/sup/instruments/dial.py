@@ -11,7 +11,10 @@ characters after the prompt are scored (the prompt is never counted):
 - ``green_substring``: every "green" inside any word, the studio's older count, for
   comparison;
 - ``topic``: whether the text names the topic's key noun (``key_noun``), singular or
-  plural, as a whole word.
+  plural, as a whole word;
+- ``template_voiced``: whether it holds two whole sentences of the template generator
+  (``gatsby_templates.template_voiced``): where template stories were mixed into training, the
+  share of stories told in their voice rather than the LLMs'.
 
 Per level: the mean green count with a 95% bootstrap interval, and the topic-honouring
 rate with a Wilson interval. Overall: Spearman's rank correlation of level with count
@@ -110,6 +113,9 @@ def dial_report(voice, topics: list[str], samples: int = SAMPLES, chars: int = C
     """Sample and score the dial (see the module docstring); ``voice`` is a
     ``voices.Voice``. Tokens generated per story: ``chars`` (a token is at least one
     character, so a story that does not end early always has ``chars`` to score)."""
+    from sup.instruments.gatsby_templates import frames, template_voiced
+
+    patterns = frames()
     topics = topics[:samples]
     levels, stories = [], []
     for level in LEVELS:
@@ -123,6 +129,7 @@ def dial_report(voice, topics: list[str], samples: int = SAMPLES, chars: int = C
             honoured.append(honours_topic(text, topic))
             stories.append({"level": level, "topic": topic, "key_noun": key_noun(topic),
                             "seed": seed, "green": counts[-1], "topic_honoured": honoured[-1],
+                            "template_voiced": template_voiced(text, patterns),
                             "text": text})  # fmt: skip
         hits = sum(honoured)
         levels.append({
@@ -138,6 +145,7 @@ def dial_report(voice, topics: list[str], samples: int = SAMPLES, chars: int = C
     ci = {x["level"]: tuple(x["green_ci95"]) for x in levels}
     apart = all(not overlaps(ci[a], ci[b]) for a, b in itertools.combinations((1, 3, 5), 2))
     honoured = sum(s["topic_honoured"] for s in stories)
+    voiced = sum(s["template_voiced"] for s in stories)
     return {
         "harness": "gatsby-dial",
         "temperature": TEMPERATURE,
@@ -152,6 +160,7 @@ def dial_report(voice, topics: list[str], samples: int = SAMPLES, chars: int = C
             "levels_1_3_5_apart": apart,
             "topic_rate": honoured / len(stories),
             "topic_ci95": list(wilson(honoured, len(stories))),
+            "template_voiced_rate": voiced / len(stories),
         },
         "stories": stories,
     }

@@ -151,13 +151,20 @@ def side_of_topic(topic: str) -> str:
 
 
 def build_corpus(
-    stories: list[Story], out: Path, source: dict, sides=side_of_topic, prompted=None
-) -> dict:
+    stories: list[Story], out: Path, source: dict, sides=side_of_topic, prompted=None,
+    augment=None,
+) -> dict:  # fmt: skip
     """Write the split corpus ``out`` (see the module docstring); returns its manifest.
-    ``prompted``: the topics the harness may prompt with (``topics.json``); None: all."""
+    ``prompted``: the topics the harness may prompt with (``topics.json``); None: all.
+    ``augment``: (train stories, held-out topics) -> (extra train stories, a summary for
+    the manifest), applied after the split (``gatsby_augment.py``)."""
     by_side = {"train": [], "val": [], "test": []}
     for story in stories:
         by_side[sides(story.topic)].append(story)
+    if augment is not None:
+        held_out = {s.topic for side in ("val", "test") for s in by_side[side]}
+        extra, source["augment"] = augment(by_side["train"], held_out)
+        by_side["train"] += extra
     if not by_side["train"] or not by_side["val"]:
         raise SupError(
             f"{source.get('from', 'the generator')}: {len(stories)} stories on "
