@@ -114,7 +114,7 @@ def test_the_shared_mixture_parses_and_splits_by_topic(tmp_path):
     assert len(stories) == 2000 and len({s.topic for s in stories}) == 400
     assert source["provenance"]["counts"]["stories"] == 2000
     manifest = gatsby.build_corpus(stories, tmp_path / "c", source)
-    assert manifest["held_out_topics_in_train"] == 0
+    assert manifest["held_out_topics_in_train"] == manifest["held_out_stories_in_train"] == 0
     seen = {}
     for side in ("train", "val", "test"):
         for f in (tmp_path / "c" / side).iterdir():

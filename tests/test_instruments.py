@@ -93,6 +93,22 @@ def test_shakespeare_builds_by_work_and_never_trains_on_the_test_plays(tmp_path,
     assert report["sides"]["test"]["chars"] == 6_000
     assert 0 < report["headline"]["bits_per_char"] < 8
     assert "bpc (test)" in proc.stderr
+    assert report["scored"] == "run"
+
+    # the same works scored by a release's own graphs (ONNX Runtime, int8): close to the
+    # run's figures, not equal to them
+    releases = tmp_path / "releases"
+    sup_ok("release", out / "run", "--id", "tinyshk-1", "--releases", releases, "--int8",
+           "--data", out / "data")  # fmt: skip
+    corpus = out / "corpus" / "works"
+    argv = ("harness", "shakespeare", releases / "tinyshk-1", "--corpus", corpus, "--samples",
+            "1", "--tokens", "20", "--json")  # fmt: skip
+    shipped = json.loads(sup_ok(*argv).stdout)
+    assert shipped["scored"] == "bundle"
+    for ran, released in zip(report["works"], shipped["works"], strict=True):
+        assert ran["work"] == released["work"] and ran["chars"] == released["chars"]
+        assert released["bits_per_char"] == pytest.approx(ran["bits_per_char"], abs=0.1)
+    assert shipped["headline"]["bits_per_char"] != report["headline"]["bits_per_char"]
 
 
 # ----------------------------------------------------------------------------- kenosha

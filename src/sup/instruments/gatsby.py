@@ -195,6 +195,7 @@ def build_corpus(
         write_json_atomic(tmp / "topics.json", topics)
         held_out = {s.topic for side in ("val", "test") for s in by_side[side]}
         overlap = held_out & {s.topic for s in by_side["train"]}
+        train_bodies = {s.body for s in by_side["train"]}
         manifest = {
             "format": CORPUS_FORMAT,
             "instrument": "gatsby",
@@ -202,6 +203,10 @@ def build_corpus(
             "split": "by topic (sha256 of the topic text)",
             "counts": counts,
             "held_out_topics_in_train": len(overlap),  # 0 by construction; checked
+            # held-out stories whose text (body) a train story also has, verbatim
+            "held_out_stories_in_train": sum(
+                s.body in train_bodies for side in ("val", "test") for s in by_side[side]
+            ),
         }
         write_json_atomic(tmp / "manifest.json", manifest)
         if out.exists():

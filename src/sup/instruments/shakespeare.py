@@ -16,8 +16,10 @@ recognised.
 
 Harness (``works_report``): bits per character and per byte of each val and test work,
 scored whole by ``sup eval``'s exact accounting (every character, unknown ones charged:
-engine/evaluate.py), the character-weighted mean per side, and samples from a
-play-format prompt (a speaker line, as the 1998 etexts write them).
+formats/accounting.py), by a run's checkpoint or a release's own graphs; the
+character-weighted mean per side; how many of each held-out work's lines occur verbatim
+in the train works; and samples from a play-format prompt (a speaker line, as the 1998
+etexts write them).
 """
 
 from __future__ import annotations
@@ -113,15 +115,18 @@ def works_report(target: Path, corpus: Path, samples: int = 2, tokens: int = 300
     corpus = Path(corpus)
     manifest = read_corpus_manifest(corpus)
     voice = open_voice(Path(target))
+    seen = train_lines(corpus)
     works = []
     for entry in manifest["works"]:
         if entry["side"] == "train":
             continue
         text = (corpus / entry["side"] / f"{entry['work']}.txt").read_text(encoding="utf-8")
         r = voice.score(text)
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
         works.append({"work": entry["work"], "side": entry["side"], "chars": r["chars"],
                       "bits_per_char": r["bits_per_char"], "bits_per_byte": r["bits_per_byte"],
-                      "oov_chars": r["oov_chars"]})  # fmt: skip
+                      "oov_chars": r["oov_chars"], "lines": len(lines),
+                      "lines_in_train": sum(line in seen for line in lines)})  # fmt: skip
     sides = {}
     for side in ("val", "test"):
         mine = [w for w in works if w["side"] == side]
@@ -145,6 +150,17 @@ def works_report(target: Path, corpus: Path, samples: int = 2, tokens: int = 300
             for s, t in enumerate(texts)
         ],
     }
+
+
+def train_lines(corpus: Path) -> set[str]:
+    """Every non-empty line (stripped) of the train works: a held-out work's lines found
+    here are reported (``lines_in_train``): stage directions and short speeches recur
+    across plays ("Exeunt.", "My lord?"), whole works never do."""
+    lines = set()
+    for path in sorted((Path(corpus) / "train").glob("*.txt")):
+        lines.update(line.strip() for line in path.read_text(encoding="utf-8").split("\n"))
+    lines.discard("")
+    return lines
 
 
 def read_corpus_manifest(corpus: Path) -> dict:
