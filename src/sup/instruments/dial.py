@@ -167,7 +167,8 @@ def dial_report(voice, topics: list[str], samples: int = SAMPLES, chars: int = C
 
 
 def dial_chart(report: dict, path) -> None:
-    """Mean whole-word "green" count by level with 95% intervals."""
+    """Left: mean whole-word "green" by level with 95% intervals. Right: the share of
+    stories that name their topic, by level, with Wilson intervals."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -177,16 +178,20 @@ def dial_chart(report: dict, path) -> None:
 
     levels = report["levels"]
     x = [lv["level"] for lv in levels]
-    means = [lv["green_mean"] for lv in levels]
-    low = [m - lv["green_ci95"][0] for m, lv in zip(means, levels, strict=True)]
-    high = [lv["green_ci95"][1] - m for m, lv in zip(means, levels, strict=True)]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar(x, means, yerr=[low, high], marker="o", capsize=4, color="tab:green")
+    fig, (ax, ax_topic) = plt.subplots(1, 2, figsize=(11, 4))
+    for axis, key, ci, colour in ((ax, "green_mean", "green_ci95", "tab:green"),
+                                  (ax_topic, "topic_rate", "topic_ci95", "tab:blue")):  # fmt: skip
+        values = [lv[key] for lv in levels]
+        low = [v - lv[ci][0] for v, lv in zip(values, levels, strict=True)]
+        high = [lv[ci][1] - v for v, lv in zip(values, levels, strict=True)]
+        axis.errorbar(x, values, yerr=[low, high], marker="o", capsize=4, color=colour)
     n, h = levels[0]["samples"], report["headline"]
     title = (f"gatsby: the obsession dial ({n} held-out topics a level; "
              f"Spearman {h['spearman']:.2f})")  # fmt: skip
     ax.set(xlabel="level", ylabel=f'"green" in the first {report["chars_scored"]} chars',
            title=title, xticks=x)  # fmt: skip
+    ax_topic.set(xlabel="level", ylabel="share of stories naming the topic's noun",
+                 title="topic honoured", xticks=x, ylim=(0, 1))  # fmt: skip
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     plt.close(fig)
