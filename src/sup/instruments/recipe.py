@@ -13,7 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sup
 from sup.errors import UsageError
+
+CONFIGS = Path(sup.__file__).resolve().parents[2] / "configs"
+# The tests' model size: seconds on 2 cores, through every step for real.
+TINY = dict(n_layer=1, n_head=2, n_embd=32, block_size=16, batch_size=4, eval_iters=2,
+            warmup_iters=2, learning_rate=3e-3, max_iters=40, eval_interval=20)  # fmt: skip
+
+
+def manifest_path(corpus_file: Path) -> Path:
+    """A one-file corpus's manifest sits beside it: ``NAME.manifest.json``."""
+    return corpus_file.with_name(f"{corpus_file.stem}.manifest.json")
 
 
 @dataclass(frozen=True)
