@@ -209,3 +209,29 @@ def test_dropout_only_in_training_mode():
         torch.manual_seed(0)
         c = model(idx)[0]
     assert not torch.equal(a, c)
+
+
+def test_attention_dropout_can_be_left_out():
+    """attention_dropout = false drops the residual stream only: attention runs with
+    dropout_p 0 (PyTorch's flash kernel on CPU)."""
+    from unittest import mock
+
+    import sup.engine.model as model_module
+
+    cfg = ModelConfig(vocab_size=VOCAB, block_size=BLOCK, n_layer=1, n_head=2, n_embd=32,
+                      dropout=0.3, attention_dropout=False, arch="modern")  # fmt: skip
+    model = GPT(cfg).train()
+    assert model.blocks[0].attn.dropout == 0.0
+    assert model.blocks[0].attn.resid_dropout.p == 0.3
+    idx = torch.randint(0, VOCAB, (2, BLOCK), generator=torch.Generator().manual_seed(8))
+    seen, real = [], model_module.causal_attention
+
+    def spy(*args, **kwargs):  # the real kernel, its dropout_p recorded
+        seen.append(kwargs["dropout_p"])
+        return real(*args, **kwargs)
+
+    with mock.patch.object(model_module, "causal_attention", spy):
+        model(idx)
+    assert seen == [0.0]
+    with_attention = GPT(ModelConfig(**{**cfg.__dict__, "attention_dropout": True})).train()
+    assert with_attention.blocks[0].attn.dropout == 0.3

@@ -31,6 +31,9 @@ class TrainConfig:
     n_embd: int = 384
     block_size: int = 256
     dropout: float = 0.0
+    # false: dropout only on the residual stream and embeddings, not on attention weights,
+    # which keeps PyTorch's flash attention kernel (on CPU, attention dropout halves speed)
+    attention_dropout: bool = True
     mlp: str = "auto"  # auto (gelu for base, relu2 for modern) | gelu | relu2 | swiglu
     softcap: float = 0.0  # logit soft-cap; 0 = off
     rope_theta: float = 10000.0
@@ -123,6 +126,7 @@ class TrainConfig:
             n_head=cfg.n_head,
             n_embd=cfg.n_embd,
             dropout=cfg.dropout,
+            attention_dropout=cfg.attention_dropout,
             arch=cfg.arch,
             mlp=cfg.mlp,
             softcap=cfg.softcap,

@@ -44,6 +44,7 @@ class ModelConfig:
     n_head: int = 6
     n_embd: int = 384
     dropout: float = 0.0
+    attention_dropout: bool = True  # also drop attention weights (slow on CPU: no flash)
     arch: str = "base"
     mlp: str = "gelu"
     softcap: float = 0.0  # 0 disables the logit soft-cap
@@ -152,7 +153,7 @@ class Attention(nn.Module):
         super().__init__()
         self.n_head, self.head_dim = cfg.n_head, cfg.head_dim
         self.qk_norm = cfg.arch == "modern"
-        self.dropout = cfg.dropout
+        self.dropout = cfg.dropout if cfg.attention_dropout else 0.0
         self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=cfg.bias)
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
         self.resid_dropout = nn.Dropout(cfg.dropout)

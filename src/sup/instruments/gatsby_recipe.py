@@ -89,7 +89,7 @@ def gatsby_lines(report: dict) -> list[str]:
     ]
 
 
-GATSBY_TINY = dict(TINY, arch="modern", block_size=160, max_iters=30)
+GATSBY_TINY = dict(TINY, arch="modern", block_size=160, max_iters=30, windows="documents")
 GATSBY = Instrument(
     name="gatsby",
     summary="short stories with an obsession on a dial: sup gatsby --level 5 TOPIC",
@@ -100,7 +100,7 @@ GATSBY = Instrument(
             GATSBY_TINY,
             "char",
             "20 s",
-            {"generator": "template"},
+            {"generator": "template", "levels": "measured"},
             {"samples": 2, "tokens": 40},
         ),
         "cpu": Preset("cpu", {"config": str(CONFIGS / "gatsby-cpu.toml")}, "char", "10 min"),
