@@ -12,7 +12,7 @@ TORCH_INDEX ?=
 DEMO ?= runs/demo
 SHAKESPEARE ?= ../shared/data/tinyshakespeare.txt
 
-.PHONY: setup web kenosha demo test smoke-release check release release-full lint format bench clean
+.PHONY: setup web engines kenosha demo test smoke-release check release release-full lint format bench clean
 
 setup: $(VENV)/.installed
 
@@ -45,7 +45,11 @@ demo: kenosha
 	$(BIN)/sup sample $(DEMO)/run --max-new-tokens 300 --num-samples 2 --seed 7
 	$(BIN)/sup kenosha "you never" --max-new-tokens 200 --seed 7
 
-test: setup web
+# The daydream instruments' referee and opponent: Debian's Fairy-Stockfish.
+engines:
+	test -x /usr/games/fairy-stockfish || { apt-get update -q && apt-get install -y -q fairy-stockfish; }
+
+test: setup web engines
 	$(BIN)/python -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 	$(BIN)/sup check

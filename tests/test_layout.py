@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "sup"
-TORCH_FREE_PACKAGES = ("formats", "play")
+TORCH_FREE_PACKAGES = ("formats", "play", "chess")
 TORCH_FREE_MODULES = ("sup", "sup.errors", "sup.fileio", "sup.cli.main", "sup.cli.play")
 BLOCKED = ("torch", "jsonschema", "tokenizers", "tqdm", "safetensors", "onnx", "onnxscript")
 

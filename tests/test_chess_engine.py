@@ -1,0 +1,82 @@
+"""The UCI client against the real Fairy-Stockfish (never mocked): perft counts from each
+tier's start, a known illegal move found, the shared games replayed, and engines that are
+missing, exit at once or never answer, each a one-line error."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import SHARED_DATA, skip_unless_ci
+from sup.chess.engine import Engine, EngineCrashed, EngineHung, find_engine
+from sup.chess.tiers import TIERS, tier
+from sup.errors import SupError, UsageError
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine_installed():
+    try:
+        find_engine()
+    except SupError:
+        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")
+
+
+# Legal moves from each start position: pawns one or two squares (one in gardner, whose
+# pawns stand on the second rank) and the knights' jumps.
+PERFT_1 = {"micro": 7, "regular": 20, "grand": 84}
+
+
+@pytest.mark.parametrize("name", sorted(TIERS))
+def test_perft_from_each_start_and_an_illegal_move_is_found(name):
+    with Engine(tier(name)) as engine:
+        legal = engine.legal_moves([])
+        assert len(legal) == PERFT_1[name] and len(set(legal)) == len(legal)
+        assert all(tier(name).is_move(m) for m in legal)
+        first = legal[0]
+        assert engine.replay([first, engine.best_move([first], depth=2)]) is None
+        assert engine.replay([first, first]) == 1  # the same pawn cannot move for the other side
+        assert "a1a5" not in legal
+
+
+def test_regular_chess_follows_the_rules_deep_into_a_game():
+    with Engine(tier("regular")) as engine:
+        # 1. e4 d5 2. exd5 Qxd5 3. Nc3: the queen may take on d2, not jump to d1
+        moves = ["e2e4", "d7d5", "e4d5", "d8d5", "b1c3"]
+        assert engine.replay(moves) is None
+        legal = engine.legal_moves(moves)
+        assert "d5d2" in legal and "d5d1" not in legal
+        assert engine.replay(["e2e4", "e7e5", "e1g1"]) == 2  # no castling through pieces
+
+
+def test_grand_squares_and_promotions():
+    grand = tier("grand")
+    assert grand.is_move("a10c10") and grand.is_move("g4g3b") and grand.is_move("l1l2c")
+    assert not grand.is_move("m1m2") and not grand.is_move("a11a10") and not grand.is_move("a0a1")
+    assert not tier("micro").is_move("f1f2") and not tier("micro").is_move("a6a5")
+    games = (SHARED_DATA / "chess-grand-12x10-selfplay.txt").read_text().split("\n")[:1]
+    with Engine(grand) as engine:
+        assert engine.replay(games[0].split()) is None  # a real game, every ply legal
+
+
+def test_a_missing_or_broken_engine_is_one_line(tmp_path):
+    with pytest.raises(UsageError, match="no tier 'huge'"):
+        tier("huge")
+    with pytest.raises(SupError, match="is not an executable file: install Debian's fairy"):
+        Engine(tier("micro"), binary=str(tmp_path / "nothing"))
+    with pytest.raises(SupError, match="is not a working UCI chess engine"):
+        Engine(tier("micro"), binary="/bin/true")  # exits at once
+    with pytest.raises(SupError, match="did not answer within 1 s"):
+        Engine(tier("micro"), binary="/bin/cat", timeout=1)  # never says uciok
+
+
+def test_an_engine_that_dies_mid_game_is_reported_and_restarts():
+    with Engine(tier("micro"), timeout=2) as engine:
+        engine.proc.kill()
+        with pytest.raises(EngineCrashed):
+            engine.legal_moves(["a2a3"])
+        engine.restart()
+        assert len(engine.legal_moves([])) == 7
+        engine.send("go infinite")  # searching, and never answering perft
+        with pytest.raises(EngineHung):
+            engine.read_until(lambda s: s == "never", timeout=0.5)
+        engine.restart()
+        assert engine.best_move([], depth=1) in engine.legal_moves([])
