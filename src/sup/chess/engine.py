@@ -185,6 +185,14 @@ class Engine:
         move = line.split()[1] if len(line.split()) > 1 else "(none)"
         return None if move in ("(none)", "0000") else move
 
+    def position_key(self, moves: list[str]) -> str:
+        """The engine's hash of the position after ``moves`` (equal positions, equal
+        keys: what repetition is judged by)."""
+        self.position(moves)
+        self.send("d")
+        lines = self.read_until(lambda s: s.startswith("Checkers:"))
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Key:"))
+
     def set_skill(self, level: int) -> None:
         """Fairy-Stockfish's ``Skill Level`` (0 weakest to 20)."""
         self.send(f"setoption name Skill Level value {level}")

@@ -1,0 +1,73 @@
+"""Self-play against the real engine: games are legal and deterministic per index, a
+kill -9 mid-run loses and duplicates nothing, other settings are refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers import SUB_ENV, skip_unless_ci
+from sup.chess.engine import Engine, find_engine
+from sup.chess.games import read_games
+from sup.chess.selfplay import Settings, generate, log_path, manifest_path
+from sup.chess.tiers import tier
+from sup.errors import SupError
+
+SETTINGS = Settings("micro", depth=1, random_plies=3, max_plies=40, seed=7)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine_installed():
+    try:
+        find_engine()
+    except SupError:
+        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    out = tmp_path_factory.mktemp("selfplay") / "games.txt"
+    return out, generate(out, SETTINGS, 12, workers=2)
+
+
+def test_games_are_legal_unique_and_accounted_for(straight):
+    out, manifest = straight
+    games = read_games(out, tier("micro"))
+    assert manifest["complete"] and manifest["games"] == len(games) > 0
+    assert manifest["games"] + manifest["duplicates_dropped"] + len(manifest["aborted"]) == 12
+    assert len({" ".join(m) for _, m in games}) == len(games)
+    assert all(len(m) <= 40 for _, m in games)
+    with Engine(tier("micro")) as engine:
+        assert all(engine.replay(m) is None for _, m in games)
+    assert "Fairy-Stockfish" in manifest["engine"]
+    records = [json.loads(x) for x in log_path(out).read_text().splitlines()]
+    assert [r["index"] for r in records] == list(range(12))
+
+
+def test_a_kill_mid_run_loses_and_duplicates_nothing(tmp_path, straight):
+    out = tmp_path / "games.txt"
+    code = (
+        "import sys; from sup.chess.selfplay import Settings, generate\n"
+        f"generate(sys.argv[1], Settings(**{SETTINGS.__dict__!r}), 12, workers=2)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], env=SUB_ENV,
+                            start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log_path(out).exists() and len(log_path(out).read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)  # the parent and its workers, mid-game
+    proc.wait()
+    assert not json.loads(manifest_path(out).read_text())["complete"]
+    manifest = generate(out, SETTINGS, 12, workers=2)
+    assert out.read_text() == straight[0].read_text()  # the same games, in the same order
+    assert manifest["sha256"] == straight[1]["sha256"]
+    with pytest.raises(SupError, match="was started with other settings"):
+        generate(out, Settings("micro", depth=2), 20)
