@@ -1,0 +1,101 @@
+"""The daydream corpus: chess games for one tier, every move replayed through the
+engine, duplicates dropped, split by game.
+
+``sup data daydream-TIER --out DIR`` plays them (``sup.chess.selfplay``; ``--games N``,
+``--seed S``) or reads them (``--from FILE``: a games file, one game a line in UCI, or for
+the regular tier a PGN file, ``--min-elo`` filtering by both players' ratings), and
+writes::
+
+    DIR/games.txt        every kept game, one a line (what --from could read again)
+    DIR/train/NNNNN.txt  one game each: a document, so training windows may start at it
+    DIR/val/NNNNN.txt    the games a hash of their text puts on the val side
+    DIR/test/NNNNN.txt   and on the test side (never read by sup prepare)
+    DIR/manifest.json    source (self-play settings and engine, or the file and its
+                         sha256), counts, duplicates dropped, games per side
+
+A game is its moves separated by spaces and a final newline, so a model learns that a
+line ends a game; the model never sees a board or a rule.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from sup.chess import games as chess_games
+from sup.chess.engine import Engine
+from sup.chess.selfplay import Settings, generate
+from sup.chess.tiers import Tier
+from sup.errors import SupError, UsageError
+from sup.fileio import sha256_file, write_json_atomic
+
+CORPUS_FORMAT = "sup-corpus"
+
+
+def build_corpus(tier: Tier, out: Path, source: Path | None, options: dict, seed: int,
+                 report=lambda text: None) -> dict:  # fmt: skip
+    """Write the corpus directory ``out`` (see the module docstring); returns its manifest."""
+    out = Path(out)
+    if source is not None:
+        games, described = _read(tier, Path(source), options)
+    else:
+        count = options.get("games", 2000)
+        if count < 10:
+            raise UsageError("--games must be at least 10 (a few go to val and test)")
+        settings = Settings(tier.name, depth=options.get("depth", 2), seed=seed,
+                            max_plies=options.get("max_plies", 150))  # fmt: skip
+        # beside the corpus, so a killed self-play run resumes where it stopped
+        played = out.parent / f"{out.name}.selfplay.txt"
+        selfplay = generate(played, settings, count, options.get("workers", 2), report=report)
+        games = [m.split() for m in played.read_text(encoding="utf-8").split("\n") if m]
+        described = {"selfplay": selfplay}
+    kept, dropped = chess_games.unique(games)
+    by_side = {side: [] for side in chess_games.SIDES}
+    for moves in kept:
+        by_side[chess_games.side_of(moves)].append(moves)
+    if not by_side["train"] or not by_side["val"]:
+        raise SupError(f"{len(kept)} games are too few to hold some out for validation: give more")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / "games.txt").write_text("".join(" ".join(m) + "\n" for m in kept), encoding="utf-8")
+        for side, group in by_side.items():
+            (tmp / side).mkdir()
+            for n, moves in enumerate(group):
+                (tmp / side / f"{n:05d}.txt").write_text(" ".join(moves) + "\n", encoding="utf-8")
+        manifest = {
+            "format": CORPUS_FORMAT,
+            "instrument": f"daydream-{tier.name}",
+            "tier": tier.name,
+            "source": described,
+            "split": "by game (sha256 of its moves)",
+            "games": len(kept),
+            "duplicates_dropped": dropped,
+            "counts": {side: len(group) for side, group in by_side.items()},
+            "plies": {side: sum(len(m) for m in group) for side, group in by_side.items()},
+            "sha256": sha256_file(tmp / "games.txt"),
+        }
+        write_json_atomic(tmp / "manifest.json", manifest)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _read(tier: Tier, path: Path, options: dict) -> tuple[list[list[str]], dict]:
+    """Games from ``--from``: checked move by move, and replayed through the engine."""
+    described = {"from": str(path.resolve())}
+    if path.suffix.lower() == ".pgn":
+        if tier.name != "regular":
+            raise UsageError(f"a PGN file holds 8x8 games: use daydream-regular, not {tier.name}")
+        numbered, described["skipped"] = chess_games.read_pgn(path, options.get("min_elo"))
+    else:
+        numbered = chess_games.read_games(path, tier)
+        with Engine(tier) as engine:
+            chess_games.check_legal(numbered, engine, str(path))
+    described["sha256"] = sha256_file(path)
+    return [moves for _, moves in numbered], described
