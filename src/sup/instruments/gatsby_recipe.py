@@ -103,7 +103,22 @@ GATSBY = Instrument(
             {"generator": "template", "levels": "measured"},
             {"samples": 2, "tokens": 40},
         ),
-        "cpu": Preset("cpu", {"config": str(CONFIGS / "gatsby-cpu.toml")}, "char", "10 min"),
+        # The presets mix --from's LLM stories with the template generator's and label
+        # each story with the level its text measures (gatsby.measured_levels).
+        "cpu": Preset(
+            "cpu",
+            {"config": str(CONFIGS / "gatsby-cpu.toml")},
+            "bpe:1024",
+            "10 min",
+            {"generator": "template", "levels": "measured"},
+        ),
+        "full": Preset(
+            "full",
+            {"config": str(CONFIGS / "gatsby-full.toml")},
+            "bpe:1024",
+            "85 min",
+            {"generator": "template", "levels": "measured", "augment": 2},
+        ),
     },
     make_corpus=gatsby_corpus,
     corpus_path=lambda written: written,
