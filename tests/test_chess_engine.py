@@ -45,6 +45,9 @@ def test_regular_chess_follows_the_rules_deep_into_a_game():
         legal = engine.legal_moves(moves)
         assert "d5d2" in legal and "d5d1" not in legal
         assert engine.replay(["e2e4", "e7e5", "e1g1"]) == 2  # no castling through pieces
+        fools_mate = ["f2f3", "e7e5", "g2g4", "d8h4"]
+        assert engine.legal_moves(fools_mate) == [] and engine.in_check(fools_mate)
+        assert not engine.in_check(fools_mate[:3])
 
 
 def test_grand_squares_and_promotions():

@@ -188,10 +188,21 @@ class Engine:
     def position_key(self, moves: list[str]) -> str:
         """The engine's hash of the position after ``moves`` (equal positions, equal
         keys: what repetition is judged by)."""
+        return self._board(moves)["Key"]
+
+    def in_check(self, moves: list[str]) -> bool:
+        """Whether the side to move after ``moves`` is in check (no legal move and in
+        check: checkmate; no legal move and not: stalemate)."""
+        return bool(self._board(moves)["Checkers"])
+
+    def _board(self, moves: list[str]) -> dict[str, str]:
+        """The ``d`` command's ``Name: value`` lines after ``moves``."""
         self.position(moves)
         self.send("d")
         lines = self.read_until(lambda s: s.startswith("Checkers:"))
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Key:"))
+        return {
+            line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in lines if ":" in line
+        }
 
     def set_skill(self, level: int) -> None:
         """Fairy-Stockfish's ``Skill Level`` (0 weakest to 20)."""

@@ -50,12 +50,18 @@ def newest_release(lineage: str) -> str | None:
 def cmd_data(args) -> int:
     from sup.instruments.catalog import instrument
 
-    inst = instrument(args.corpus)
+    name = args.corpus
+    if name == "daydream":  # sup data daydream --tier micro: the tier names the instrument
+        name = f"daydream-{args.tier or 'micro'}"
+    elif args.tier is not None:
+        raise UsageError(f"--tier is for daydream, not {name}")
+    inst = instrument(name)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
     flags = {"lines": "lines", "drift": "drift", "generator": "generator", "levels": "levels",
-             "augment": "augment",
+             "augment": "augment", "games": "games", "depth": "depth", "min_elo": "min_elo",
+             "workers": "workers",
              "source": "source_kind", "url": "url", "sha256": "sha256"}  # fmt: skip
     options = {k: getattr(args, a) for k, a in flags.items() if getattr(args, a, None) is not None}
     source = Path(args.source) if args.source else None
@@ -65,6 +71,8 @@ def cmd_data(args) -> int:
             f"{c['stories']} {side} stories ({c['topics']} topics)"
             for side, c in manifest["counts"].items()
         )
+    elif manifest.get("tier"):  # games by side
+        described = ", ".join(f"{v} {k}" for k, v in manifest["counts"].items()) + " games"
     elif "counts" in manifest:  # works by side
         described = ", ".join(f"{v} {k}" for k, v in manifest["counts"].items()) + " works"
     else:
@@ -112,7 +120,10 @@ def cmd_harness(args) -> int:
         raise UsageError(f"{target} does not exist: give a run, build or release directory")
     if args.samples is not None and args.samples < 1:
         raise UsageError("--samples must be at least 1")
-    report = inst.harness(HarnessRequest(target, corpus, args.samples, args.tokens))
+    if args.games is not None and args.games < 1:
+        raise UsageError("--games must be at least 1")
+    options = {"games": args.games} if args.games is not None else {}
+    report = inst.harness(HarnessRequest(target, corpus, args.samples, args.tokens, options))
     if args.out:
         write_json_atomic(Path(args.out), report)
     if args.chart:
@@ -161,6 +172,11 @@ def add_commands(sub) -> None:
     d.add_argument(
         "--augment", type=int, metavar="N", help="gatsby: N noun-swapped copies of each train story"
     )
+    d.add_argument("--tier", choices=("micro", "regular", "grand"), help="daydream: the board")
+    d.add_argument("--games", type=int, help="daydream: self-play games (default 2000)")
+    d.add_argument("--depth", type=int, help="daydream: self-play search depth (default 2)")
+    d.add_argument("--min-elo", type=int, help="daydream: PGN games with both ratings at least this")
+    d.add_argument("--workers", type=int, help="daydream: self-play processes (default 2)")
     d.add_argument("--url", help="shakespeare: where to download the source from")
     d.add_argument("--sha256", help="shakespeare: the download's expected sha256")
     d.add_argument("--force", action="store_true", help="overwrite --out if it exists")
@@ -190,6 +206,7 @@ def add_commands(sub) -> None:
     h.add_argument("--corpus", help="the corpus to compare with or score on")
     h.add_argument("--samples", type=int, help="samples per condition")
     h.add_argument("--tokens", type=int, help="tokens per sample")
+    h.add_argument("--games", type=int, help="daydream: games against the engine (default 100)")
     h.add_argument("--json", action="store_true", help="print the report as JSON")
     h.add_argument("--out", help="also write the report to this JSON file")
     h.add_argument("--chart", help="write the chart to this PNG file")

@@ -121,6 +121,10 @@ def run_build(
     from sup.engine.rundir import hold_run_lock
 
     preset = instrument.preset(preset_name)
+    if release_id is not None:  # a bad id fails now, not after the training
+        from sup.formats.registry import split_id
+
+        split_id(release_id)
     out = Path(out)
     record = read_build(out, instrument.name, preset_name)
     out.mkdir(parents=True, exist_ok=True)
@@ -173,6 +177,7 @@ def run_build(
                     build.corpus,
                     harness_opts.get("samples"),
                     harness_opts.get("tokens"),
+                    {k: v for k, v in harness_opts.items() if k not in ("samples", "tokens")},
                 )
             )
             write_json_atomic(out / "harness.json", result)

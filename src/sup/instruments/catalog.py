@@ -6,7 +6,9 @@ defined beside its own parts:
 - shakespeare (``shakespeare_recipe.py``): works split by work, the two test plays held
   out; headline, bits per character on works it never read;
 - gatsby (``gatsby_recipe.py``): stories with an obsession on a dial; headline, the dial
-  and the topic rate on held-out topics.
+  and the topic rate on held-out topics;
+- daydream-micro, -regular, -grand (``daydream_recipe.py``): chess moves learned from
+  games; headline, how often the first sampled move is legal against the engine.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import shutil
 from pathlib import Path
 
 from sup.errors import UsageError
+from sup.instruments.daydream_recipe import DAYDREAM_GRAND, DAYDREAM_MICRO, DAYDREAM_REGULAR
 from sup.instruments.gatsby_recipe import GATSBY
 from sup.instruments.kenosha_recipe import KENOSHA
 from sup.instruments.recipe import Instrument, manifest_path
 from sup.instruments.shakespeare_recipe import SHAKESPEARE
 
-INSTRUMENTS = {i.name: i for i in (KENOSHA, SHAKESPEARE, GATSBY)}
+INSTRUMENTS = {
+    i.name: i
+    for i in (KENOSHA, SHAKESPEARE, GATSBY, DAYDREAM_MICRO, DAYDREAM_REGULAR, DAYDREAM_GRAND)
+}
 
 
 def instrument(name: str) -> Instrument:

@@ -49,6 +49,7 @@ class HarnessRequest:
     corpus: Path | None
     samples: int | None = None
     tokens: int | None = None
+    options: dict = field(default_factory=dict)  # the instrument's own (daydream: games)
 
 
 @dataclass(frozen=True)

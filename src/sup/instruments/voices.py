@@ -55,6 +55,36 @@ class Voice:
         precision = resolve_precision("fp32", device)
         return evaluate_text(self._model, self._run.tokenizer, text, device, precision)
 
+    def continuation_probs(self, prompt: str, candidates: dict[str, str]) -> dict[str, float]:
+        """Exactly, without sampling: P(each candidate's text, then a token that ends a
+        word) after ``prompt``, from the same start context as ``sample``
+        (``legality.py``)."""
+        from sup.instruments.legality import continuation_probs, ending_tokens, kv_of_model
+
+        tok = self.tokenizer
+        encoded = {name: tok.encode(text, allow_unk=True) for name, text in candidates.items()}
+        if self.kind == "bundle":
+            context, _ = self._lm.context(prompt)
+            kv, empty_past, block = self._lm.kv, self._lm.kv.empty_past, self._lm.block_size
+        else:
+            context = self._run_context(prompt)
+            kv, empty_past = kv_of_model(self._model)
+            block = self._model.cfg.block_size
+        room = block - max((len(t) for t in encoded.values()), default=0)
+        return continuation_probs(kv, empty_past, context[-room:], encoded, ending_tokens(tok))
+
+    @property
+    def tokenizer(self):
+        return self._lm.tokenizer if self.kind == "bundle" else self._run.tokenizer
+
+    def _run_context(self, prompt: str) -> list[int]:
+        from sup.play.sampling import start_context
+
+        tok = self._run.tokenizer
+        prompt_ids = tok.encode(prompt, allow_unk=True) if prompt else []
+        multi = self._run.info["data"].get("documents", 1) > 1
+        return start_context(tok, prompt_ids, self._model.cfg.block_size, multi)
+
     def _ids_bundle(self, prompt, tokens, temperature, seed):
         context, _ = self._lm.context(prompt)
         return self._lm.generate(context, tokens, temperature=temperature, seed=seed)
@@ -64,12 +94,9 @@ class Voice:
 
         from sup.engine.generate import generate
         from sup.formats.tokenizer import CharTokenizer
-        from sup.play.sampling import start_context
 
         tok, model = self._run.tokenizer, self._model
-        prompt_ids = tok.encode(prompt, allow_unk=True) if prompt else []
-        multi = self._run.info["data"].get("documents", 1) > 1
-        context = start_context(tok, prompt_ids, model.cfg.block_size, multi)
+        context = self._run_context(prompt)
         banned = (tok.unk_id,) if isinstance(tok, CharTokenizer) else ()
         return generate(
             model, context, tokens, temperature=temperature,

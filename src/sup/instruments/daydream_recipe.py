@@ -1,0 +1,95 @@
+"""The daydream chess instruments as recipes (``recipe.Instrument``), one per board tier
+(``sup.chess.tiers``): games as documents (``daydream.py``), a char model that never
+sees a board or a rule, and a match against the engine (``match.py``) as the harness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sup.chess.tiers import tier as board_tier
+from sup.errors import UsageError
+from sup.instruments import match
+from sup.instruments.recipe import CONFIGS, TINY, HarnessRequest, Instrument, Preset
+
+# Games are at most 150 plies of up to 6 characters: block 128 is the tests' size only.
+DAYDREAM_TINY = dict(TINY, arch="modern", block_size=64, max_iters=30, windows="documents")
+HARNESS_KEYS = {f.name for f in match.MatchSettings.__dataclass_fields__.values()}
+
+
+def daydream_corpus(tier_name: str):
+    def make(out: Path, source: Path | None, options: dict, seed: int) -> dict:
+        from sup.instruments.daydream import build_corpus
+
+        return build_corpus(board_tier(tier_name), out, source, options, seed)
+
+    return make
+
+
+def daydream_harness(tier_name: str):
+    def harness(req: HarnessRequest) -> dict:
+        from sup.instruments.voices import open_voice
+
+        unknown = set(req.options) - HARNESS_KEYS
+        if unknown:
+            raise UsageError(f"the daydream harness has no option {', '.join(sorted(unknown))}")
+        settings = match.MatchSettings(**req.options)
+        return match.play_match(open_voice(req.target), board_tier(tier_name), settings)
+
+    return harness
+
+
+def daydream_lines(report: dict) -> list[str]:
+    s, ft, mass = report["settings"], report["first_try_legal"], report["illegal_mass"]
+
+    def ci(r):
+        return f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]"
+
+    phases = ", ".join(f"plies {p['plies']}: {p['rate']:.3f} {ci(p)} (n={p['n']})"
+                       for p in report["by_phase"])  # fmt: skip
+    res = report["results"]
+    return [
+        f"{report['games']} games against the engine (skill {s['skill']}, depth {s['depth']}; "
+        f"colours alternate; {report['aborted']} aborted), temperature {s['temperature']}, "
+        f"up to {s['attempts']} samples a move; 95% intervals",
+        f"first-try legal: {ft['rate']:.3f} {ci(ft)} of {ft['n']} model moves "
+        f"(cluster bootstrap over games [{ft['cluster_ci95'][0]:.3f}, "
+        f"{ft['cluster_ci95'][1]:.3f}])",
+        f"by phase: {phases}",
+        f"illegal probability mass: {mass['mean']:.3f} [{mass['ci95'][0]:.3f}, "
+        f"{mass['ci95'][1]:.3f}]",
+        f"forced after {s['attempts']} samples: {report['forced']['rate']:.3f} "
+        f"{ci(report['forced'])}; games with no forced move: "
+        f"{report['games_without_forced_move']['k']} of {report['games_without_forced_move']['n']}",
+        "results for the model: "
+        + ", ".join(f"{k} {r['k']} ({r['rate']:.2f} {ci(r)})" for k, r in res.items()),
+    ]
+
+
+def daydream(tier_name: str, board: str) -> Instrument:
+    config = CONFIGS / f"daydream-{tier_name}-cpu.toml"
+    return Instrument(
+        name=f"daydream-{tier_name}",
+        summary=f"{board} chess moves learned from games, never the rules",
+        headline="first-try legal rate and illegal probability mass against the engine",
+        presets={
+            "tiny": Preset("tiny", DAYDREAM_TINY, "char", "20 s", {},
+                           {"games": 2, "max_plies": 12}),  # fmt: skip
+            "cpu": Preset("cpu", {"config": str(config)}, "char", "10 min", {}, {}),
+        },
+        make_corpus=daydream_corpus(tier_name),
+        corpus_path=lambda written: written,
+        harness=daydream_harness(tier_name),
+        headline_value=lambda r: (
+            f"first-try legal {r['first_try_legal']['rate']:.3f}, "
+            f"illegal mass {r['illegal_mass']['mean']:.3f}"
+        ),
+        summary_lines=daydream_lines,
+        chart=match.match_chart,
+        card_notes=CONFIGS / "notes" / "daydream.md",
+        corpus_name="games",
+    )
+
+
+DAYDREAM_MICRO = daydream("micro", "Gardner 5x5")
+DAYDREAM_REGULAR = daydream("regular", "8x8")
+DAYDREAM_GRAND = daydream("grand", "12x10 grand")

@@ -1,0 +1,223 @@
+"""The daydream harness: a move model plays the engine, and every move it tries is
+checked against the engine's legal list. The model never sees a board or a rule; the
+engine is the referee and the opponent.
+
+The rules of a match (also written into every report, under ``settings``):
+
+- ``games`` games; the model has White in even-numbered games and Black in odd ones.
+- The engine plays at Fairy-Stockfish ``Skill Level`` ``skill``, searching ``depth`` plies.
+- A model move: the game so far as text (UCI moves separated by spaces, a space after
+  the last) is continued at ``temperature`` up to the next space or newline. A sample
+  that is not in the legal list is an illegal attempt (a near-miss, kept for the
+  players to show dimmed); the model samples again with a new seed, ``attempts``
+  samples in all. If none is legal, the legal move the model gives most probability to
+  is **forced**: counted apart, never as clean.
+- Seeds: one per (game, ply, attempt), ``seed + 1_000_000 g + 1_000 ply + attempt``, so
+  no two samples share one.
+- Illegal probability mass at a model position: 1 minus the sum over legal moves of
+  P(the move, then a token that ends a move), computed exactly (``legality.py``).
+- A game ends at no legal move (checkmate if the side to move is in check, else
+  stalemate, a draw), the third time a position occurs (a draw), ``max_plies`` plies (a
+  draw, "ply cap"), or an engine failure (aborted: counted, left out of the results).
+
+Intervals are 95%: Wilson for proportions of moves or games (moves within a game are
+not independent, so the overall rate also carries a cluster bootstrap over games), and
+a cluster bootstrap over games for the mean illegal mass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sup.chess.engine import Engine, EngineFailure
+from sup.chess.tiers import Tier
+from sup.instruments.stats import cluster_bootstrap, wilson
+
+PHASES = ((1, 20), (21, 40), (41, None))  # plies of the game, 1-based
+BY_PLY_BIN = 5
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    games: int = 100
+    temperature: float = 0.8
+    attempts: int = 8  # samples per model move before a legal one is forced
+    skill: int = 0
+    depth: int = 1
+    max_plies: int = 150
+    seed: int = 0
+
+
+def sample_seed(s: MatchSettings, game: int, ply: int, attempt: int) -> int:
+    return s.seed + 1_000_000 * game + 1_000 * ply + attempt
+
+
+def game_text(moves: list[str]) -> str:
+    """What the model continues: the moves so far, each followed by a space."""
+    return "".join(m + " " for m in moves)
+
+
+def model_move(voice, legal: list[str], moves: list[str], s: MatchSettings, game: int) -> dict:
+    """The model's move at this position: {"move", "tried" (illegal attempts, in order),
+    "forced", "illegal_mass"}."""
+    prompt = game_text(moves)
+    probs = voice.continuation_probs(prompt, {m: m for m in legal})
+    longest = max(len(m) for m in legal) + 1
+    tried: list[str] = []
+    for attempt in range(s.attempts):
+        seed = sample_seed(s, game, len(moves), attempt)
+        text = voice.sample(prompt, longest, s.temperature, seed, max_chars=longest)
+        words = text.split()
+        move = words[0] if words and not text[:1].isspace() else ""
+        if move in legal:
+            return {"move": move, "tried": tried, "forced": False,
+                    "illegal_mass": max(0.0, 1.0 - sum(probs.values()))}  # fmt: skip
+        tried.append(move)
+    best = max(sorted(legal), key=lambda m: probs[m])
+    return {"move": best, "tried": tried, "forced": True,
+            "illegal_mass": max(0.0, 1.0 - sum(probs.values()))}  # fmt: skip
+
+
+def play_game(voice, engine: Engine, s: MatchSettings, game: int) -> dict:
+    """One game against the engine: its moves, the model's per-move record, the end."""
+    model_white = game % 2 == 0
+    moves: list[str] = []
+    record: list[dict] = []
+    seen: dict[str, int] = {}
+    try:
+        engine.send("ucinewgame")
+        engine.set_skill(s.skill)
+        end, loser = "ply cap", None
+        while len(moves) < s.max_plies:
+            legal = engine.legal_moves(moves)
+            white_to_move = len(moves) % 2 == 0
+            if not legal:
+                if engine.in_check(moves):
+                    end, loser = "checkmate", "model" if white_to_move == model_white else "engine"
+                else:
+                    end = "stalemate"
+                break
+            if white_to_move == model_white:
+                step = model_move(voice, legal, moves, s, game)
+                record.append({"ply": len(moves) + 1, **step})
+                moves.append(step["move"])
+            else:
+                moves.append(engine.best_move(moves, depth=s.depth) or sorted(legal)[0])
+            key = engine.position_key(moves)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] >= 3:
+                end = "threefold repetition"
+                break
+        result = {None: "draw", "model": "loss", "engine": "win"}[loser]
+    except EngineFailure as e:
+        engine.restart()
+        end, result = f"aborted: {e}", "aborted"
+    return {"game": game, "model": "white" if model_white else "black", "moves": moves,
+            "end": end, "result": result, "model_moves": record}  # fmt: skip
+
+
+def play_match(voice, tier: Tier, s: MatchSettings, report=lambda text: None) -> dict:
+    """``s.games`` games against the engine, then the report (``summarise``)."""
+    played = []
+    with Engine(tier) as engine:
+        for game in range(s.games):
+            played.append(play_game(voice, engine, s, game))
+            report(f"game {game + 1}/{s.games}: {played[-1]['result']} ({played[-1]['end']})")
+    return summarise(played, tier, s)
+
+
+def _rate(k: int, n: int) -> dict:
+    return {"rate": k / n if n else 0.0, "k": k, "n": n, "ci95": list(wilson(k, n))}
+
+
+def summarise(played: list[dict], tier: Tier, s: MatchSettings) -> dict:
+    """The harness report (schema in docs/ARCHITECTURE.md) from the games played."""
+    finished = [g for g in played if g["result"] != "aborted"]
+    moves = [m for g in finished for m in g["model_moves"]]
+    clean = [m for m in moves if not m["tried"]]
+
+    def first_try(selected: list[dict]) -> dict:
+        return _rate(sum(1 for m in selected if not m["tried"]), len(selected))
+
+    overall = first_try(moves)
+    per_game_clean = [sum(1 for m in g["model_moves"] if not m["tried"]) for g in finished]
+    per_game_moves = [len(g["model_moves"]) for g in finished]
+    overall["cluster_ci95"] = list(cluster_bootstrap(per_game_clean, per_game_moves))
+    phases = []
+    for low, high in PHASES:
+        inside = [m for m in moves if m["ply"] >= low and (high is None or m["ply"] <= high)]
+        phases.append({"plies": f"{low}-{high}" if high else f"{low}+", **first_try(inside)})
+    by_ply = []
+    for start in range(1, max((m["ply"] for m in moves), default=0) + 1, BY_PLY_BIN):
+        inside = [m for m in moves if start <= m["ply"] < start + BY_PLY_BIN]
+        if inside:
+            mass = sum(m["illegal_mass"] for m in inside) / len(inside)
+            by_ply.append({"plies": [start, start + BY_PLY_BIN - 1], **first_try(inside),
+                           "illegal_mass": mass})  # fmt: skip
+    masses = [sum(m["illegal_mass"] for m in g["model_moves"]) for g in finished]
+    retried = [m for m in moves if m["tried"] and not m["forced"]]
+    forced = sum(1 for m in moves if m["forced"])
+    results = {r: _rate(sum(1 for g in finished if g["result"] == r), len(finished))
+               for r in ("win", "draw", "loss")}  # fmt: skip
+    no_forced = sum(1 for g in finished if not any(m["forced"] for m in g["model_moves"]))
+    mass_mean = sum(m["illegal_mass"] for m in moves) / len(moves) if moves else 0.0
+    return {
+        "instrument": f"daydream-{tier.name}",
+        "tier": tier.name,
+        "settings": asdict(s),
+        "games": len(played),
+        "aborted": len(played) - len(finished),
+        "model_moves": len(moves),
+        "first_try_legal": overall,
+        "by_phase": phases,
+        "by_ply": by_ply,
+        "resamples": {
+            "moves_resampled": len(retried),
+            "mean_samples_when_resampled": (
+                sum(len(m["tried"]) + 1 for m in retried) / len(retried) if retried else 0.0
+            ),
+        },
+        "forced": _rate(forced, len(moves)),
+        "illegal_mass": {
+            "mean": mass_mean,
+            "ci95": list(cluster_bootstrap(masses, per_game_moves)),
+            "n": len(moves),
+        },
+        "games_without_forced_move": _rate(no_forced, len(finished)),
+        "results": results,
+        "near_misses": [
+            {"game": g["game"], "ply": m["ply"], "tried": m["tried"], "played": m["move"]}
+            for g in finished for m in g["model_moves"] if m["tried"]
+        ][:50],  # fmt: skip
+        "headline": {
+            "first_try_legal": overall["rate"],
+            "illegal_mass": mass_mean,
+            "forced_rate": forced / len(moves) if moves else 0.0,
+            "clean_moves": len(clean),
+        },
+        "played": played,
+    }
+
+
+def match_chart(report: dict, path) -> None:
+    """First-try legal rate (95% Wilson band) and mean illegal mass by ply."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["by_ply"]
+    mid = [(r["plies"][0] + r["plies"][1]) / 2 for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
+    ax.plot(mid, [r["rate"] for r in rows], marker="o", label="first sample legal")
+    ax.fill_between(mid, [r["ci95"][0] for r in rows], [r["ci95"][1] for r in rows], alpha=0.2)
+    ax.plot(mid, [r["illegal_mass"] for r in rows], marker="s", label="illegal probability mass")
+    s = report["settings"]
+    ax.set(xlabel=f"ply (bins of {BY_PLY_BIN})", ylim=(0, 1.02),
+           title=f"daydream-{report['tier']}: {report['games']} games vs engine skill "
+                 f"{s['skill']}, temperature {s['temperature']}")  # fmt: skip
+    ax.legend(loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,133 @@
+"""The daydream instruments: the match harness's rules with the real engine (a scripted
+move source where the counting itself is under test), and a tiny build through the real
+CLI whose every played move the engine checks again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import SHARED_DATA, assert_cli_error, run_sup, skip_unless_ci, sup_ok
+from sup.chess.engine import Engine, find_engine
+from sup.chess.tiers import tier
+from sup.errors import SupError
+from sup.instruments import match
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine_installed():
+    try:
+        find_engine()
+    except SupError:
+        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")
+
+
+class Scripted:
+    """A move source with known behaviour: at each position it first tries the moves in
+    ``misses`` (illegal), then the legal move sorted first; ``never`` makes it only miss,
+    so the harness must force a move. All probability on the first legal move."""
+
+    def __init__(self, misses=("a1a1",), never=False, base_seed=7):
+        self.misses, self.never, self.prompts = list(misses), never, []
+        self.base_seed = base_seed
+        self.legal = None
+
+    def continuation_probs(self, prompt, candidates):
+        self.legal = sorted(candidates)
+        return {m: (1.0 if m == self.legal[0] else 0.0) for m in candidates}
+
+    def sample(self, prompt, tokens, temperature, seed, max_chars=None):
+        self.prompts.append((prompt, seed))
+        attempt = (seed - self.base_seed) % 1000
+        if self.never or attempt < len(self.misses):
+            return self.misses[attempt % len(self.misses)] + " "
+        return self.legal[0] + " e"
+
+
+def test_resamples_forced_moves_and_seeds_follow_the_stated_rules():
+    settings = match.MatchSettings(games=2, attempts=3, max_plies=10, seed=7)
+    with Engine(tier("micro")) as engine:
+        voice = Scripted(misses=("a1a1",))
+        game = match.play_game(voice, engine, settings, 0)
+        assert engine.replay(game["moves"]) is None  # every move, the engine's and ours, legal
+        assert game["model"] == "white" and len(game["model_moves"]) == 5
+        assert all(m["tried"] == ["a1a1"] and not m["forced"] for m in game["model_moves"])
+        assert [m["ply"] for m in game["model_moves"]] == [1, 3, 5, 7, 9]
+        assert voice.prompts[0] == ("", 7) and voice.prompts[1] == ("", 8)
+        assert voice.prompts[2][0] == " ".join(game["moves"][:2]) + " "
+        assert len({seed for _, seed in voice.prompts}) == len(voice.prompts)
+
+        stuck = match.play_game(Scripted(never=True), engine, settings, 1)
+        assert stuck["model"] == "black" and all(m["forced"] for m in stuck["model_moves"])
+        assert all(len(m["tried"]) == 3 for m in stuck["model_moves"])
+        assert engine.replay(stuck["moves"]) is None
+    report = match.summarise([game, stuck], tier("micro"), settings)
+    assert report["first_try_legal"]["k"] == 0 and report["first_try_legal"]["n"] == 10
+    assert report["forced"]["k"] == 5 and report["games_without_forced_move"]["k"] == 1
+    assert report["resamples"]["moves_resampled"] == 5
+    assert report["resamples"]["mean_samples_when_resampled"] == 2
+    assert report["illegal_mass"]["mean"] == 0.0  # all its mass on a legal move
+    assert sum(r["k"] for r in report["results"].values()) == 2
+
+
+def test_the_report_counts_phases_and_intervals_from_hand_made_games():
+    def move(ply, tried=(), forced=False, mass=0.5):
+        return {"ply": ply, "move": "x", "tried": list(tried), "forced": forced,
+                "illegal_mass": mass}  # fmt: skip
+
+    games = [
+        {"game": 0, "result": "win", "model_moves": [move(1), move(21, ["b"]), move(41)]},
+        {"game": 1, "result": "loss", "model_moves": [move(2, ["c"], True), move(22)]},
+        {"game": 2, "result": "aborted", "model_moves": [move(1, ["d"])]},  # left out
+    ]
+    r = match.summarise(games, tier("micro"), match.MatchSettings())
+    assert r["aborted"] == 1 and r["model_moves"] == 5
+    assert [(p["k"], p["n"]) for p in r["by_phase"]] == [(1, 2), (1, 2), (1, 1)]
+    assert r["first_try_legal"]["rate"] == 3 / 5
+    low, high = r["first_try_legal"]["ci95"]
+    assert low == pytest.approx(0.2307, abs=1e-3) and high == pytest.approx(0.8824, abs=1e-3)
+    assert r["forced"]["k"] == 1 and r["games_without_forced_move"]["k"] == 1
+    assert r["results"]["win"]["k"] == 1 and r["results"]["loss"]["k"] == 1
+    assert r["illegal_mass"]["mean"] == 0.5
+    assert [n["tried"] for n in r["near_misses"]] == [["b"], ["c"]]
+
+
+def test_daydream_tiny_build_end_to_end(tmp_path):
+    source = tmp_path / "games.txt"
+    lines = (SHARED_DATA / "chess-gardner-5x5-selfplay.txt").read_text().splitlines()[:80]
+    source.write_text("\n".join(lines) + "\n")
+    out, releases = tmp_path / "build", tmp_path / "releases"
+    # a bad release id is refused before any step runs
+    err = assert_cli_error(run_sup("build", "daydream-micro", "--preset", "tiny", "--from",
+                                   source, "--out", out, "--release", "micro-0"), 2)  # fmt: skip
+    assert "bad release id" in err and not out.exists()
+    sup_ok("build", "daydream-micro", "--preset", "tiny", "--from", source, "--out", out,
+           "--release", "daydream-micro-1", "--releases", releases, "--quiet")  # fmt: skip
+    report = json.loads((out / "harness.json").read_text())
+    assert report["tier"] == "micro" and report["games"] == 2
+    assert (out / "harness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Engine(tier("micro")) as engine:
+        for game in report["played"]:
+            assert engine.replay(game["moves"]) is None
+            for m in game["model_moves"]:
+                legal = engine.legal_moves(game["moves"][: m["ply"] - 1])
+                assert m["move"] in legal and not set(m["tried"]) & set(legal)
+                assert 0.0 <= m["illegal_mass"] <= 1.0
+    card = (releases / "daydream-micro-1" / "MODEL_CARD.md").read_text()
+    assert "first-try legal" in card
+
+    harnessed = sup_ok("harness", "daydream-micro", releases / "daydream-micro-1", "--games",
+                       "2", "--json")  # fmt: skip
+    shipped = json.loads(harnessed.stdout)
+    assert shipped["games"] == 2 and shipped["settings"]["temperature"] == 0.8
+
+    data = sup_ok("data", "daydream", "--tier", "micro", "--from", source, "--out",
+                  tmp_path / "corpus")  # fmt: skip
+    assert "games of the daydream-micro corpus" in data.stderr
+    assert "--tier is for daydream" in assert_cli_error(
+        run_sup("data", "kenosha", "--tier", "micro", "--out", tmp_path / "k.txt"), 2
+    )
+    assert "must be at least 1" in assert_cli_error(
+        run_sup("harness", "daydream-micro", out, "--games", "0"), 2
+    )
