@@ -175,7 +175,7 @@ def add_commands(sub) -> None:
     d.add_argument("--tier", choices=("micro", "regular", "grand"), help="daydream: the board")
     d.add_argument("--games", type=int, help="daydream: self-play games (default 2000)")
     d.add_argument("--depth", type=int, help="daydream: self-play search depth (default 2)")
-    d.add_argument("--min-elo", type=int, help="daydream: PGN games with both ratings at least this")
+    d.add_argument("--min-elo", type=int, help="daydream: PGN rating floor")
     d.add_argument("--workers", type=int, help="daydream: self-play processes (default 2)")
     d.add_argument("--url", help="shakespeare: where to download the source from")
     d.add_argument("--sha256", help="shakespeare: the download's expected sha256")

@@ -72,8 +72,9 @@ def daydream(tier_name: str, board: str) -> Instrument:
         summary=f"{board} chess moves learned from games, never the rules",
         headline="first-try legal rate and illegal probability mass against the engine",
         presets={
-            "tiny": Preset("tiny", DAYDREAM_TINY, "char", "20 s", {},
-                           {"games": 2, "max_plies": 12}),  # fmt: skip
+            "tiny": Preset(
+                "tiny", DAYDREAM_TINY, "char", "20 s", {}, {"games": 2, "max_plies": 12}
+            ),
             "cpu": Preset("cpu", {"config": str(config)}, "char", "10 min", {}, {}),
         },
         make_corpus=daydream_corpus(tier_name),

@@ -187,8 +187,10 @@ def summarise(played: list[dict], tier: Tier, s: MatchSettings) -> dict:
         "results": results,
         "near_misses": [
             {"game": g["game"], "ply": m["ply"], "tried": m["tried"], "played": m["move"]}
-            for g in finished for m in g["model_moves"] if m["tried"]
-        ][:50],  # fmt: skip
+            for g in finished
+            for m in g["model_moves"]
+            if m["tried"]
+        ][:50],
         "headline": {
             "first_try_legal": overall["rate"],
             "illegal_mass": mass_mean,
