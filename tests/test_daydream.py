@@ -117,6 +117,24 @@ def test_daydream_tiny_build_end_to_end(tmp_path):
     card = (releases / "daydream-micro-1" / "MODEL_CARD.md").read_text()
     assert "first-try legal" in card
 
+    # the terminal player: the model against the engine, every move checked by the engine
+    release = releases / "daydream-micro-1"
+    game = json.loads(sup_ok("play", release, "--plies", "6", "--seed", "1", "--json").stdout)
+    assert game["model"] == "white" and 1 <= len(game["moves"]) <= 6
+    with Engine(tier("micro")) as engine:
+        assert engine.replay(game["moves"]) is None
+    shown = sup_ok("play", release, "--plies", "4", "--vs", "self", "--seed", "2").stdout
+    assert shown.count(" (model)") == 4 and "(engine)" not in shown and "\x1b" not in shown
+    misses = [line for line in shown.splitlines() if " tried " in line]
+    assert all(line.endswith("(illegal)") for line in misses)  # marked, not dimmed, in a pipe
+    start = [" 5  r n b q k", " 4  p p p p p", " 3  . . . . .", " 2  P P P P P", " 1  R N B Q K"]
+    assert shown.splitlines()[:6] == [*start, "    a b c d e"]
+    for flags, words in ((("--vs", "robot"), "--vs must be engine or self"),
+                         (("--level", "21"), "--level must be an integer from 0 to 20"),
+                         (("--colour", "red"), "no option --colour"),
+                         (("e2e4",), "takes no prompt")):  # fmt: skip
+        assert words in assert_cli_error(run_sup("play", release, *flags), 2)
+
     harnessed = sup_ok("harness", "daydream-micro", releases / "daydream-micro-1", "--games",
                        "2", "--json")  # fmt: skip
     shipped = json.loads(harnessed.stdout)

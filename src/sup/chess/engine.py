@@ -195,6 +195,10 @@ class Engine:
         check: checkmate; no legal move and not: stalemate)."""
         return bool(self._board(moves)["Checkers"])
 
+    def fen(self, moves: list[str]) -> str:
+        """The position after ``moves`` as FEN (the board drawn by the players)."""
+        return self._board(moves)["Fen"]
+
     def _board(self, moves: list[str]) -> dict[str, str]:
         """The ``d`` command's ``Name: value`` lines after ``moves``."""
         self.position(moves)

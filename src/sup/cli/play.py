@@ -35,6 +35,10 @@ def cmd_play(args) -> int:
     lm = OnnxLM(located.path, verify=False, threads=args.threads)  # locate verified it
     settings = generation_settings(lm.generation.get("defaults"), args)
     check_sampling(settings["temperature"], settings["top_k"], settings["top_p"], args.seed)
+    if lm.manifest.get("game") is not None:  # a chess release: a game, not a text
+        return play_game(lm, located.path, settings, args)
+    if args.json:
+        raise UsageError("--json is for game releases (daydream); this one writes text")
     prompt = build_prompt(
         lm.manifest.get("controls"),
         getattr(args, "control_flags", {}),
@@ -62,10 +66,31 @@ def cmd_play(args) -> int:
     return 0
 
 
+def play_game(lm, path, settings: dict, args) -> int:
+    """A game release (``play/daydream.py``): the model against the engine or itself."""
+    from sup.chess.tiers import tier
+    from sup.instruments.voices import Voice
+    from sup.play.daydream import parse_options, play, printer
+
+    options = parse_options(getattr(args, "control_flags", {}))
+    if args.prompt:
+        raise UsageError("a chess release takes no prompt: the game starts from the start")
+    out = sys.stdout
+    show = (
+        (lambda kind, text: None) if args.json else printer(out, terminal_safe(out), out.isatty())
+    )
+    board = tier(lm.manifest["game"]["tier"])
+    game = play(Voice("bundle", path, _lm=lm), board, options, settings["temperature"], args.seed,
+                show)  # fmt: skip
+    if args.json:
+        print(json.dumps(game))
+    return 0
+
+
 # The play parser's own long options (add_commands; tests/test_controls.py keeps them equal).
 PLAY_FLAGS = frozenset(
     {"--help", "--temperature", "--top-k", "--top-p", "--seed", "--max-new-tokens",
-     "--threads", "--registry"}
+     "--threads", "--registry", "--json"}
 )  # fmt: skip
 
 
@@ -381,6 +406,7 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-new-tokens", type=int, help="default: the model's")
     p.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads (default 1)")
+    p.add_argument("--json", action="store_true", help="a game release: print the game record")
     p.add_argument("--registry", **registry)
     p.set_defaults(func=cmd_play)
     p.__class__ = _intermixed(type(p))

@@ -31,6 +31,8 @@ from sup.formats.envelope import parse_envelope
 from sup.formats.tokenizer import TOKENIZER_TYPES
 
 BUNDLE_FORMAT = "sup-bundle"
+# A game release's board tiers (sup.chess.tiers; named here, the reader imports no engine).
+GAME_TIERS = ("micro", "regular", "grand")
 BUNDLE_VERSION = 1
 MANIFEST = "manifest.json"
 GRAPH_FULL = "model.onnx"
@@ -137,6 +139,8 @@ MANIFEST_SCHEMA = {
             ),
             "chat": {"type": ["object", "null"]},
             "controls": {"type": ["object", "null"]},  # checked by formats/controls.py
+            # a game instrument: the players run its game loop (sup/play/daydream.py)
+            "game": s.obj({"kind": {"const": "chess"}, "tier": {"enum": list(GAME_TIERS)}}),
             "metrics": {"type": ["object", "null"]},
             "training": {"type": "object"},
             "parity": s.obj(
@@ -166,7 +170,7 @@ MANIFEST_SCHEMA = {
             ),
             "files": {"type": "array", "items": FILE_ENTRY, "minItems": 3},
         },
-        optional=("controls",),  # absent: a plain text model (bundles before controls)
+        optional=("controls", "game"),  # absent: a plain text model
     ),
 }
 

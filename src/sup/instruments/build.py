@@ -187,8 +187,9 @@ def run_build(
             finish("harness", key, headline=instrument.headline_value(result))
 
         if release_id:
+            game = (instrument.game,) if instrument.game else ()  # older keys stay valid
             key = digest("release", steps["harness"]["key"], release_id, str(releases),
-                         instrument.controls)  # fmt: skip
+                         instrument.controls, *game)  # fmt: skip
             if not done("release", key, Path(releases) / release_id / "manifest.json"):
                 from sup.ship.release import release
 
@@ -197,7 +198,8 @@ def run_build(
                 ours = steps.get("release", {}).get("id") == release_id
                 release(out / "run", release_id, releases, int8=True, data_dir=out / "data",
                         demo_prompt=instrument.demo_prompt, card_notes=out / "card-notes.md",
-                        controls=instrument.controls, force=ours)  # fmt: skip
+                        controls=instrument.controls, game=instrument.game,
+                        force=ours)  # fmt: skip
                 finish("release", key, id=release_id)
         return record
     finally:

@@ -88,6 +88,7 @@ def daydream(tier_name: str, board: str) -> Instrument:
         chart=match.match_chart,
         card_notes=CONFIGS / "notes" / "daydream.md",
         corpus_name="games",
+        game={"kind": "chess", "tier": tier_name},
     )
 
 

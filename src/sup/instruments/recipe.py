@@ -70,6 +70,8 @@ class Instrument:
     corpus_name: str = "corpus"  # the file or directory name the corpus is written as
     # The prompt contract its releases carry (sup/formats/controls.py); None: plain text.
     controls: dict | None = None
+    # A game the players run instead of free text (``{"kind": "chess", "tier": ...}``).
+    game: dict | None = None
 
     def preset(self, name: str) -> Preset:
         if name not in self.presets:

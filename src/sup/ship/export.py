@@ -188,6 +188,7 @@ def export_bundle(
     metrics: dict | None = None,
     chat: dict | None = None,
     controls: dict | None = None,
+    game: dict | None = None,
     data_dir: Path | None = None,
     force: bool = False,
 ) -> dict:
@@ -273,6 +274,7 @@ def export_bundle(
             "generation": generation,
             "chat": chat,
             **({"controls": controls} if controls is not None else {}),
+            **({"game": game} if game is not None else {}),
             "metrics": metrics,
             "training": {
                 "run": run.path.name,

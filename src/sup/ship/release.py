@@ -117,6 +117,7 @@ def release(
     demo_prompt: str = "",
     card_notes: Path | None = None,
     controls: dict | None = None,
+    game: dict | None = None,
     force: bool = False,
 ) -> dict:
     """Release ``run_dir`` as ``releases/<release_id>/``; returns what was done."""
@@ -145,6 +146,7 @@ def release(
             bundle_id=release_id,
             demo_prompt=demo_prompt,
             controls=controls,
+            game=game,
             metrics=metrics,
             data_dir=data_dir,
         )

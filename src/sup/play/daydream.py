@@ -1,0 +1,132 @@
+"""Playing a daydream chess release in the terminal: ``sup daydream-micro`` (any release
+whose manifest has ``game: {"kind": "chess", "tier": ...}``).
+
+The model plays the engine (``--vs engine``, the default; ``--level`` is the engine's
+skill, 0 to 20, ``--color`` the model's side) or itself (``--vs self``). Its moves follow
+the harness's rule (``sup.instruments.match.model_move``): sampled at the release's
+temperature, an illegal try is a near-miss, printed dim (ANSI faint on a terminal,
+``(tried ...)`` in a pipe) before the move that stands, and after the resample cap the
+model's most probable legal move is forced and marked so. The engine is the referee: it
+lists the legal moves and ends the game. The board is drawn after each move from the
+engine's FEN. ``--json`` prints the game record instead.
+
+Game options arrive as the player's instrument flags (``cli/play.py`` passes every
+``--name VALUE`` it does not know); ``parse_options`` checks them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sup.errors import UsageError
+
+ATTEMPTS = 8  # samples per model move before a legal one is forced (as in the harness)
+FAINT, RESET = "\x1b[2m", "\x1b[0m"
+
+
+@dataclass(frozen=True)
+class GameOptions:
+    vs: str = "engine"
+    level: int = 0  # the engine's Skill Level
+    color: str = "white"  # the model's side against the engine
+    plies: int = 150
+
+
+def parse_options(flags: dict[str, str]) -> GameOptions:
+    """``--vs engine|self``, ``--level 0..20``, ``--color white|black``, ``--plies N``."""
+    known = {"vs", "level", "color", "plies"}
+    for name in flags:
+        if name not in known:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"a chess release has no option {flag}: use --vs, --level, "
+                             "--color or --plies")  # fmt: skip
+    options = {}
+    if "vs" in flags:
+        if flags["vs"] not in ("engine", "self"):
+            raise UsageError(f"--vs must be engine or self, got {flags['vs']!r}")
+        options["vs"] = flags["vs"]
+    if "color" in flags:
+        if flags["color"] not in ("white", "black"):
+            raise UsageError(f"--color must be white or black, got {flags['color']!r}")
+        options["color"] = flags["color"]
+    for name, low, high in (("level", 0, 20), ("plies", 1, 1000)):
+        if name in flags:
+            value = flags[name]
+            if not re.fullmatch(r"\d{1,4}", value) or not low <= int(value) <= high:
+                raise UsageError(f"--{name} must be an integer from {low} to {high}, got {value}")
+            options[name] = int(value)
+    return GameOptions(**options)
+
+
+def board_lines(fen: str) -> list[str]:
+    """The board of a FEN as text, rank numbers on the left and files below."""
+    ranks = fen.split()[0].split("/")
+    rows, width = [], 0
+    for n, rank in zip(range(len(ranks), 0, -1), ranks, strict=True):
+        squares: list[str] = []
+        for count, piece in re.findall(r"(\d+)|([A-Za-z])", rank.replace("*", "")):
+            squares += ["."] * int(count) if count else [piece]
+        width = max(width, len(squares))
+        rows.append(f"{n:>2}  " + " ".join(squares))
+    return [*rows, "    " + " ".join("abcdefghijkl"[:width])]
+
+
+def play(voice, tier, options: GameOptions, temperature: float, seed: int, show) -> dict:
+    """One game; ``show(kind, text)`` gets each line as it happens (kind: "board",
+    "move", "miss", "end"). Returns the game record."""
+    from sup.chess.engine import Engine
+    from sup.instruments.match import MatchSettings, model_move
+
+    rule = MatchSettings(temperature=temperature, attempts=ATTEMPTS, seed=seed)
+    model_white = options.color == "white"
+    moves: list[str] = []
+    record: list[dict] = []
+    seen: dict[str, int] = {}
+    with Engine(tier) as engine:
+        engine.set_skill(options.level)
+        show("board", "\n".join(board_lines(engine.fen(moves))))
+        end = "ply cap"
+        while len(moves) < options.plies:
+            legal = engine.legal_moves(moves)
+            white = len(moves) % 2 == 0
+            if not legal:
+                mated = engine.in_check(moves)
+                end = f"checkmate, {'black' if white else 'white'} wins" if mated else "stalemate"
+                break
+            side = "white" if white else "black"
+            if options.vs == "self" or white == model_white:
+                step = model_move(voice, legal, moves, rule, 0)
+                for tried in step["tried"]:
+                    show("miss", f"{len(moves) + 1:>3}. {side} tried {tried or '(end of game)'}")
+                forced = "  (forced: no legal move sampled)" if step["forced"] else ""
+                show("move", f"{len(moves) + 1:>3}. {side} {step['move']} (model){forced}")
+                record.append({"ply": len(moves) + 1, **step})
+                moves.append(step["move"])
+            else:
+                move = engine.best_move(moves, depth=1) or sorted(legal)[0]
+                show("move", f"{len(moves) + 1:>3}. {side} {move} (engine)")
+                moves.append(move)
+            show("board", "\n".join(board_lines(engine.fen(moves))))
+            key = engine.position_key(moves)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] >= 3:
+                end = "threefold repetition"
+                break
+    show("end", f"game over: {end} after {len(moves)} plies")
+    return {"tier": tier.name, "vs": options.vs, "level": options.level,
+            "model": "both" if options.vs == "self" else options.color, "moves": moves,
+            "end": end, "model_moves": record}  # fmt: skip
+
+
+def printer(stream, safe, faint: bool):
+    """``show`` for ``play``: near-misses dim on a terminal, marked in a pipe."""
+
+    def show(kind: str, text: str) -> None:
+        text = safe(text)
+        if kind == "miss":
+            text = f"{FAINT}{text}{RESET}" if faint else f"{text} (illegal)"
+        stream.write(text + "\n")
+        stream.flush()
+
+    return show
