@@ -135,6 +135,29 @@ def test_daydream_tiny_build_end_to_end(tmp_path):
                          (("e2e4",), "takes no prompt")):  # fmt: skip
         assert words in assert_cli_error(run_sup("play", release, *flags), 2)
 
+    # sup serve: the next move with the tries the engine refused
+    from test_serve import start_server, stop_server
+
+    server = start_server(tmp_path, "--releases", releases)
+    try:
+        body = {"model": "daydream-micro", "moves": game["moves"][:2], "seed": 4}
+        reply = server.post("/v1/daydream/move", body)
+        assert reply.status == 200, reply.json()
+        move = reply.json()
+        assert move["model"] == "daydream-micro-1" and move["ply"] == 3
+        with Engine(tier("micro")) as engine:
+            legal = engine.legal_moves(game["moves"][:2])
+        assert move["move"] in legal and not set(move["tried"]) & set(legal)
+        assert server.post("/v1/daydream/move", body).json() == move  # seeded: the same
+        for bad, words in (({"moves": ["b1a3", "b1a3"]}, "moves[1] b1a3 is illegal"),
+                           ({"moves": ["z9z9"]}, "is not a UCI move"),
+                           ({"moves": ["f2f3"]}, "not a square pair on this board"),
+                           ({"temperature": -1}, "temperature must be")):  # fmt: skip
+            refused = server.post("/v1/daydream/move", {"model": "daydream-micro", **bad})
+            assert refused.status == 400 and words in refused.json()["error"]["message"]
+    finally:
+        stop_server(server)
+
     harnessed = sup_ok("harness", "daydream-micro", releases / "daydream-micro-1", "--games",
                        "2", "--json")  # fmt: skip
     shipped = json.loads(harnessed.stdout)

@@ -130,3 +130,61 @@ def printer(stream, safe, faint: bool):
         stream.flush()
 
     return show
+
+
+# ---------------------------------------------------------------- sup serve: one move
+
+MAX_MOVES = 1000
+
+
+def parse_move_request(body: dict):
+    """``POST /v1/daydream/move``: ``{"model", "moves": [UCI moves so far], "temperature"?,
+    "seed"?}`` -> (model, moves, temperature or None, seed). ApiError on a bad field."""
+    from sup.play.openai_api import invalid
+    from sup.play.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE
+
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise invalid("model", "model must be a release id or lineage")
+    moves = body.get("moves", [])
+    if not isinstance(moves, list) or len(moves) > MAX_MOVES:
+        raise invalid("moves", f"moves must be a list of at most {MAX_MOVES} UCI moves")
+    for i, move in enumerate(moves):
+        if not isinstance(move, str) or not re.fullmatch(r"(?:[a-l](?:10|[1-9])){2}[a-z]?", move):
+            raise invalid("moves", f"moves[{i}] is not a UCI move such as e2e4")
+    temperature = body.get("temperature")
+    if temperature is not None and (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not (temperature == 0 or MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE)
+    ):
+        raise invalid("temperature", f"temperature must be 0 or from {MIN_TEMPERATURE} to "
+                                     f"{MAX_TEMPERATURE}")  # fmt: skip
+    seed = body.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise invalid("seed", "seed must be an integer from 0 to 2**32 - 1")
+    return model, moves, temperature, seed
+
+
+def serve_move(lm, moves: list[str], temperature: float, seed: int) -> dict:
+    """The model's move after ``moves``, with the tries the engine refused."""
+    from sup.chess.engine import Engine
+    from sup.chess.tiers import tier
+    from sup.instruments.match import MatchSettings, model_move
+    from sup.instruments.voices import Voice
+    from sup.play.openai_api import invalid
+
+    board = tier(lm.manifest["game"]["tier"])
+    with Engine(board) as engine:
+        for i, move in enumerate(moves):
+            if not board.is_move(move):
+                raise invalid("moves", f"moves[{i}] {move} is not a square pair on this board")
+        bad = engine.replay(moves)
+        if bad is not None:
+            raise invalid("moves", f"moves[{bad}] {moves[bad]} is illegal in that position")
+        legal = engine.legal_moves(moves)
+    if not legal:
+        raise invalid("moves", "the game is over: there is no legal move to make")
+    rule = MatchSettings(temperature=temperature, attempts=ATTEMPTS, seed=seed)
+    step = model_move(Voice("bundle", lm.bundle.path, _lm=lm), legal, moves, rule, 0)
+    return {"object": "daydream.move", "ply": len(moves) + 1, **step}

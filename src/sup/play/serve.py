@@ -1,6 +1,7 @@
 """``sup serve``: the player page, the releases and an OpenAI-compatible API on one origin.
 
-    /v1/...          the API (protocol in sup/openai_api.py): models, completions, chat
+    /v1/...          the API (protocol in sup/openai_api.py): models, completions, chat;
+                     /v1/daydream/move, a chess release's next move (sup/play/daydream.py)
     /releases/...    the releases directory, read-only: registry.json and bundle files
     /...             the browser player (web/), or a one-line note where it is missing
 
@@ -229,6 +230,24 @@ def create_api(
     @api.post("/chat/completions")
     async def chat_completions(request: Request):
         return await complete(request, chat=True)
+
+    @api.post("/daydream/move")
+    async def daydream_move(request: Request):
+        """A daydream release's next move after ``moves``, with the tries the engine
+        refused (``play/daydream.py``); not part of OpenAI's protocol."""
+        from sup.play.daydream import parse_move_request, serve_move
+
+        name, moves, temperature, seed = parse_move_request(
+            parse_json(await read_body(request, max_body_bytes))
+        )
+        entry = await find(name, "model")
+        model = await run_in_threadpool(catalogue.load, entry)
+        if model.lm.manifest.get("game") is None:
+            raise invalid("model", f"{entry['id']} is not a game release: use /v1/completions")
+        if temperature is None:
+            temperature = model.lm.generation["defaults"]["temperature"]
+        reply = await run_in_threadpool(serve_move, model.lm, moves, temperature, seed)
+        return {"model": entry["id"], **reply}
 
     async def find(name: str, param: str) -> dict:
         entry = await run_in_threadpool(catalogue.find, name)
