@@ -19,8 +19,6 @@ line ends a game; the model never sees a board or a rule.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 from sup.chess import games as chess_games
@@ -28,7 +26,7 @@ from sup.chess.engine import Engine
 from sup.chess.selfplay import Settings, generate
 from sup.chess.tiers import Tier
 from sup.errors import SupError, UsageError
-from sup.fileio import sha256_file, write_json_atomic
+from sup.fileio import atomic_dir, sha256_file, write_json_atomic
 
 CORPUS_FORMAT = "sup-corpus"
 
@@ -56,9 +54,7 @@ def build_corpus(tier: Tier, out: Path, source: Path | None, options: dict, seed
         by_side[chess_games.side_of(moves)].append(moves)
     if not by_side["train"] or not by_side["val"]:
         raise SupError(f"{len(kept)} games are too few to hold some out for validation: give more")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         (tmp / "games.txt").write_text("".join(" ".join(m) + "\n" for m in kept), encoding="utf-8")
         for side, group in by_side.items():
             (tmp / side).mkdir()
@@ -77,12 +73,6 @@ def build_corpus(tier: Tier, out: Path, source: Path | None, options: dict, seed
             "sha256": sha256_file(tmp / "games.txt"),
         }
         write_json_atomic(tmp / "manifest.json", manifest)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return manifest
 
 

@@ -29,14 +29,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from sup.errors import SupError, UsageError
-from sup.fileio import sha256_file, write_json_atomic
+from sup.fileio import atomic_dir, sha256_file, write_json_atomic
 
 LEVEL_WORDS = ("faint", "soft", "strong", "heavy", "total")
 LEVELS = range(1, len(LEVEL_WORDS) + 1)
@@ -172,9 +170,7 @@ def build_corpus(
             "for validation; give more stories"
         )
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         counts = {}
         for side, group in by_side.items():
             (tmp / side).mkdir()
@@ -209,12 +205,6 @@ def build_corpus(
             ),
         }
         write_json_atomic(tmp / "manifest.json", manifest)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return manifest
 
 

@@ -25,12 +25,10 @@ etexts write them).
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from sup.errors import SupError, UsageError
-from sup.fileio import sha256_file, write_json_atomic
+from sup.fileio import atomic_dir, sha256_file, write_json_atomic
 
 VAL_WORKS = ("julius_caesar", "twelfth_night", "sonnets")  # a tragedy, a comedy, verse
 TEST_WORKS = ("king_lear", "macbeth")
@@ -69,9 +67,7 @@ def build_corpus(source: Path, out: Path, described: dict | None = None) -> dict
             f"({', '.join(VAL_WORKS)}); found {len(works)} works"
         )
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         entries = []
         for path in works:
             name = work_name(path)
@@ -97,12 +93,6 @@ def build_corpus(source: Path, out: Path, described: dict | None = None) -> dict
             "works": entries,
         }
         write_json_atomic(tmp / "manifest.json", manifest)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return manifest
 
 
