@@ -170,3 +170,15 @@ def gatsby_release(session_dir) -> Path:
     sup_ok("build", "gatsby", "--preset", "tiny", "--out", session_dir / "gatsby-build",
            "--release", "gatsby-1", "--releases", releases, "--quiet")  # fmt: skip
     return releases / "gatsby-1"
+
+
+@pytest.fixture(scope="session")
+def engine_installed() -> None:
+    """The chess tests need Fairy-Stockfish (make test installs it)."""
+    from sup.chess.engine import find_engine
+    from sup.errors import SupError
+
+    try:
+        find_engine()
+    except SupError:
+        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")

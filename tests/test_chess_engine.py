@@ -6,18 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import SHARED_DATA, skip_unless_ci
-from sup.chess.engine import Engine, EngineCrashed, EngineHung, find_engine
+from helpers import SHARED_DATA
+from sup.chess.engine import Engine, EngineCrashed, EngineHung
 from sup.chess.tiers import TIERS, tier
 from sup.errors import SupError, UsageError
 
-
-@pytest.fixture(scope="module", autouse=True)
-def engine_installed():
-    try:
-        find_engine()
-    except SupError:
-        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")
+pytestmark = pytest.mark.usefixtures("engine_installed")  # conftest.py
 
 
 # Legal moves from each start position: pawns one or two squares (one in gardner, whose

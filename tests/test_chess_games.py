@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import SHARED_DATA, skip_unless_ci
-from sup.chess.engine import Engine, find_engine
+from helpers import SHARED_DATA
+from sup.chess.engine import Engine
 from sup.chess.games import check_legal, parse_games, read_games, read_pgn, side_of, unique
 from sup.chess.tiers import tier
 from sup.errors import SupError
@@ -33,11 +33,7 @@ PGN = """[Event "sup test"]
 
 
 @pytest.fixture(scope="module")
-def engine():
-    try:
-        find_engine()
-    except SupError:
-        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")
+def engine(engine_installed):
     with Engine(tier("micro")) as e:
         yield e
 

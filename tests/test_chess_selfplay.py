@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from helpers import SUB_ENV, skip_unless_ci
-from sup.chess.engine import Engine, find_engine
+from helpers import SUB_ENV
+from sup.chess.engine import Engine
 from sup.chess.games import read_games
 from sup.chess.selfplay import Settings, generate, log_path, manifest_path
 from sup.chess.tiers import tier
@@ -22,12 +22,7 @@ from sup.errors import SupError
 SETTINGS = Settings("micro", depth=1, random_plies=3, max_plies=40, seed=7)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def engine_installed():
-    try:
-        find_engine()
-    except SupError:
-        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")
+pytestmark = pytest.mark.usefixtures("engine_installed")  # conftest.py
 
 
 @pytest.fixture(scope="module")

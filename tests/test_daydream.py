@@ -8,19 +8,12 @@ import json
 
 import pytest
 
-from helpers import SHARED_DATA, assert_cli_error, run_sup, skip_unless_ci, sup_ok
-from sup.chess.engine import Engine, find_engine
+from helpers import SHARED_DATA, assert_cli_error, run_sup, sup_ok
+from sup.chess.engine import Engine
 from sup.chess.tiers import tier
-from sup.errors import SupError
 from sup.instruments import match
 
-
-@pytest.fixture(scope="module", autouse=True)
-def engine_installed():
-    try:
-        find_engine()
-    except SupError:
-        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")
+pytestmark = pytest.mark.usefixtures("engine_installed")  # conftest.py
 
 
 class Scripted:

@@ -7,19 +7,12 @@ import json
 
 import pytest
 
-from helpers import SHARED_DATA, skip_unless_ci
-from sup.chess.engine import find_engine
+from helpers import SHARED_DATA
 from sup.chess.tiers import tier
 from sup.errors import SupError, UsageError
 from sup.instruments.daydream import build_corpus
 
-
-@pytest.fixture(scope="module", autouse=True)
-def engine_installed():
-    try:
-        find_engine()
-    except SupError:
-        skip_unless_ci("Fairy-Stockfish is not installed (make test installs it)")
+pytestmark = pytest.mark.usefixtures("engine_installed")  # conftest.py
 
 
 def test_a_games_file_is_replayed_deduplicated_and_split_by_game(tmp_path):
