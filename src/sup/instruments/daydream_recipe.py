@@ -14,6 +14,8 @@ from sup.instruments.recipe import CONFIGS, TINY, HarnessRequest, Instrument, Pr
 # Games are at most 150 plies of up to 6 characters: block 128 is the tests' size only.
 DAYDREAM_TINY = dict(TINY, arch="modern", block_size=64, max_iters=30, windows="documents")
 HARNESS_KEYS = {f.name for f in match.MatchSettings.__dataclass_fields__.values()}
+# The issue's bar: a release plays legal first tries this often (target 0.80, all phases).
+RELEASE_FLOOR = 0.60
 
 
 def daydream_corpus(tier_name: str):
@@ -62,6 +64,8 @@ def daydream_lines(report: dict) -> list[str]:
         f"{report['games_without_forced_move']['k']} of {report['games_without_forced_move']['n']}",
         "results for the model: "
         + ", ".join(f"{k} {r['k']} ({r['rate']:.2f} {ci(r)})" for k, r in res.items()),
+        f"release floor (first-try legal >= {RELEASE_FLOOR:.2f}): "
+        + ("met" if ft["rate"] >= RELEASE_FLOOR else "NOT met: a study, not a release"),
     ]
 
 
