@@ -165,3 +165,18 @@ def test_daydream_tiny_build_end_to_end(tmp_path):
     assert "must be at least 1" in assert_cli_error(
         run_sup("harness", "daydream-micro", out, "--games", "0"), 2
     )
+
+
+def test_bad_daydream_input_is_one_line(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    out = tmp_path / "corpus"
+    for args, code, words in (
+        (("data", "daydream", "--tier", "huge", "--out", out), 2, "invalid choice: 'huge'"),
+        (("build", "daydream-huge", "--preset", "tiny"), 2, "no instrument named"),
+        (("data", "daydream", "--from", empty, "--out", out), 1, "holds no games"),
+        (("data", "daydream", "--from", tmp_path / "none.txt", "--out", out), 1, "not found"),
+        (("data", "daydream", "--games", "5", "--out", out), 2, "at least 10"),
+    ):
+        assert words in assert_cli_error(run_sup(*args), code)
+    assert not out.exists()
