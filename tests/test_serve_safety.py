@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import skip_unless_ci
 from sup.ship.registry import write_registry
 from test_serve import (
     Response,
@@ -47,7 +48,7 @@ def cpu_seconds(pid: int) -> float:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
-        pytest.skip("needs Linux /proc to read the server's CPU time")
+        skip_unless_ci("needs Linux /proc to read the server's CPU time")
     fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": field 3 onwards
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
