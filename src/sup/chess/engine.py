@@ -188,19 +188,16 @@ class Engine:
     def position_key(self, moves: list[str]) -> str:
         """The engine's hash of the position after ``moves`` (equal positions, equal
         keys: what repetition is judged by)."""
-        return self._board(moves)["Key"]
+        return self.board(moves)["Key"]
 
     def in_check(self, moves: list[str]) -> bool:
         """Whether the side to move after ``moves`` is in check (no legal move and in
         check: checkmate; no legal move and not: stalemate)."""
-        return bool(self._board(moves)["Checkers"])
+        return bool(self.board(moves)["Checkers"])
 
-    def fen(self, moves: list[str]) -> str:
-        """The position after ``moves`` as FEN (the board drawn by the players)."""
-        return self._board(moves)["Fen"]
-
-    def _board(self, moves: list[str]) -> dict[str, str]:
-        """The ``d`` command's ``Name: value`` lines after ``moves``."""
+    def board(self, moves: list[str]) -> dict[str, str]:
+        """The position after ``moves`` as the ``d`` command describes it, ``Name: value``
+        lines: ``Fen``, ``Key`` (the repetition hash), ``Checkers`` (empty: not in check)."""
         self.position(moves)
         self.send("d")
         lines = self.read_until(lambda s: s.startswith("Checkers:"))

@@ -62,6 +62,7 @@ def model_move(voice, legal: list[str], moves: list[str], s: MatchSettings, game
     "forced", "illegal_mass"}."""
     prompt = game_text(moves)
     probs = voice.continuation_probs(prompt, {m: m for m in legal})
+    illegal_mass = max(0.0, 1.0 - sum(probs.values()))
     longest = max(len(m) for m in legal) + 1
     tried: list[str] = []
     for attempt in range(s.attempts):
@@ -70,50 +71,77 @@ def model_move(voice, legal: list[str], moves: list[str], s: MatchSettings, game
         words = text.split()
         move = words[0] if words and not text[:1].isspace() else ""
         if move in legal:
-            return {"move": move, "tried": tried, "forced": False,
-                    "illegal_mass": max(0.0, 1.0 - sum(probs.values()))}  # fmt: skip
+            return {"move": move, "tried": tried, "forced": False, "illegal_mass": illegal_mass}
         tried.append(move)
     best = max(sorted(legal), key=lambda m: probs[m])
-    return {"move": best, "tried": tried, "forced": True,
-            "illegal_mass": max(0.0, 1.0 - sum(probs.values()))}  # fmt: skip
+    return {"move": best, "tried": tried, "forced": True, "illegal_mass": illegal_mass}
+
+
+def play_out(voice, engine: Engine, s: MatchSettings, game: int, model_sides: set[str],
+             show=lambda kind, text: None) -> dict:  # fmt: skip
+    """A game from the start until it ends (the rules in the module docstring), the
+    model moving for ``model_sides`` and the engine for the rest: {"moves",
+    "model_moves", "end", "winner" (None: a draw), "aborted"}. ``show(kind, text)`` sees
+    it happen: "board" (the FEN), "miss" (a refused try), "move". An engine that fails
+    aborts the game (the moves so far kept); the caller restarts it."""
+    moves: list[str] = []
+    record: list[dict] = []
+    try:
+        end, winner = _play_out(voice, engine, s, game, model_sides, show, moves, record)
+        return {"moves": moves, "model_moves": record, "end": end, "winner": winner,
+                "aborted": False}  # fmt: skip
+    except EngineFailure as e:
+        return {"moves": moves, "model_moves": record, "end": f"aborted: {e}", "winner": None,
+                "aborted": True}  # fmt: skip
+
+
+def _play_out(voice, engine, s, game, model_sides, show, moves, record):
+    seen: dict[str, int] = {}
+    engine.send("ucinewgame")
+    engine.set_skill(s.skill)
+    board = engine.board(moves)
+    show("board", board["Fen"])
+    end, winner = "ply cap", None
+    while len(moves) < s.max_plies:
+        legal = engine.legal_moves(moves)
+        side, ply = ("white", "black")[len(moves) % 2], len(moves) + 1
+        if not legal:
+            if board["Checkers"]:
+                end, winner = "checkmate", "black" if side == "white" else "white"
+            else:
+                end = "stalemate"
+            break
+        if side in model_sides:
+            step = model_move(voice, legal, moves, s, game)
+            for tried in step["tried"]:
+                show("miss", f"{ply:>3}. {side} tried {tried or '(end of game)'}")
+            forced = "  (forced: no legal move sampled)" if step["forced"] else ""
+            show("move", f"{ply:>3}. {side} {step['move']} (model){forced}")
+            record.append({"ply": ply, **step})
+            moves.append(step["move"])
+        else:
+            moves.append(engine.best_move(moves, depth=s.depth) or sorted(legal)[0])
+            show("move", f"{ply:>3}. {side} {moves[-1]} (engine)")
+        board = engine.board(moves)  # one query: the FEN, the repetition key, checkers
+        show("board", board["Fen"])
+        seen[board["Key"]] = seen.get(board["Key"], 0) + 1
+        if seen[board["Key"]] >= 3:
+            end = "threefold repetition"
+            break
+    return end, winner
 
 
 def play_game(voice, engine: Engine, s: MatchSettings, game: int) -> dict:
-    """One game against the engine: its moves, the model's per-move record, the end."""
-    model_white = game % 2 == 0
-    moves: list[str] = []
-    record: list[dict] = []
-    seen: dict[str, int] = {}
-    try:
-        engine.send("ucinewgame")
-        engine.set_skill(s.skill)
-        end, loser = "ply cap", None
-        while len(moves) < s.max_plies:
-            legal = engine.legal_moves(moves)
-            white_to_move = len(moves) % 2 == 0
-            if not legal:
-                if engine.in_check(moves):
-                    end, loser = "checkmate", "model" if white_to_move == model_white else "engine"
-                else:
-                    end = "stalemate"
-                break
-            if white_to_move == model_white:
-                step = model_move(voice, legal, moves, s, game)
-                record.append({"ply": len(moves) + 1, **step})
-                moves.append(step["move"])
-            else:
-                moves.append(engine.best_move(moves, depth=s.depth) or sorted(legal)[0])
-            key = engine.position_key(moves)
-            seen[key] = seen.get(key, 0) + 1
-            if seen[key] >= 3:
-                end = "threefold repetition"
-                break
-        result = {None: "draw", "model": "loss", "engine": "win"}[loser]
-    except EngineFailure as e:
+    """One harness game against the engine, the model White in even-numbered games."""
+    colour = "white" if game % 2 == 0 else "black"
+    out = play_out(voice, engine, s, game, {colour})
+    winner, aborted = out.pop("winner"), out.pop("aborted")
+    if aborted:
         engine.restart()
-        end, result = f"aborted: {e}", "aborted"
-    return {"game": game, "model": "white" if model_white else "black", "moves": moves,
-            "end": end, "result": result, "model_moves": record}  # fmt: skip
+        result = "aborted"
+    else:
+        result = "draw" if winner is None else "win" if winner == colour else "loss"
+    return {"game": game, "model": colour, **out, "result": result}
 
 
 def play_match(voice, tier: Tier, s: MatchSettings, report=lambda text: None) -> dict:

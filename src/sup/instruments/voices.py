@@ -23,6 +23,8 @@ class Voice:
     _lm: object = None
     _run: object = None
     _model: object = None
+    _kv: tuple | None = None  # the run's model as a KV step function (legality.kv_of_model)
+    _ends: object = None  # the tokens that end a move (legality.ending_tokens)
 
     def sample(self, prompt: str, tokens: int, temperature: float, seed: int,
                max_chars: int | None = None) -> str:  # fmt: skip
@@ -68,10 +70,14 @@ class Voice:
             kv, empty_past, block = self._lm.kv, self._lm.kv.empty_past, self._lm.block_size
         else:
             context = self._run_context(prompt)
-            kv, empty_past = kv_of_model(self._model)
+            if self._kv is None:  # once per voice: the harness asks at every position
+                self._kv = kv_of_model(self._model)
+            kv, empty_past = self._kv
             block = self._model.cfg.block_size
         room = block - max((len(t) for t in encoded.values()), default=0)
-        return continuation_probs(kv, empty_past, context[-room:], encoded, ending_tokens(tok))
+        if self._ends is None:
+            self._ends = ending_tokens(tok)
+        return continuation_probs(kv, empty_past, context[-room:], encoded, self._ends)
 
     @property
     def tokenizer(self):

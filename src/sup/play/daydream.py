@@ -73,57 +73,31 @@ def board_lines(fen: str) -> list[str]:
 
 
 def play(voice, tier, options: GameOptions, temperature: float, seed: int, show) -> dict:
-    """One game; ``show(kind, text)`` gets each line as it happens (kind: "board",
-    "move", "miss", "end"). Returns the game record."""
+    """One game (the harness's loop, ``match.play_out``); ``show(kind, text)`` gets each
+    line as it happens (kind: "board", "move", "miss", "end"). Returns the game record."""
     from sup.chess.engine import Engine
-    from sup.instruments.match import MatchSettings, model_move
+    from sup.errors import SupError
+    from sup.instruments.match import MatchSettings, play_out
 
-    rule = MatchSettings(temperature=temperature, attempts=ATTEMPTS, seed=seed)
-    model_white = options.color == "white"
-    moves: list[str] = []
-    record: list[dict] = []
-    seen: dict[str, int] = {}
+    rule = MatchSettings(temperature=temperature, attempts=ATTEMPTS, skill=options.level,
+                         depth=1, max_plies=options.plies, seed=seed)  # fmt: skip
+    sides = {"white", "black"} if options.vs == "self" else {options.color}
     with Engine(tier) as engine:
-        engine.set_skill(options.level)
-        show("board", "\n".join(board_lines(engine.fen(moves))))
-        end = "ply cap"
-        while len(moves) < options.plies:
-            legal = engine.legal_moves(moves)
-            white = len(moves) % 2 == 0
-            if not legal:
-                mated = engine.in_check(moves)
-                end = f"checkmate, {'black' if white else 'white'} wins" if mated else "stalemate"
-                break
-            side = "white" if white else "black"
-            if options.vs == "self" or white == model_white:
-                step = model_move(voice, legal, moves, rule, 0)
-                for tried in step["tried"]:
-                    show("miss", f"{len(moves) + 1:>3}. {side} tried {tried or '(end of game)'}")
-                forced = "  (forced: no legal move sampled)" if step["forced"] else ""
-                show("move", f"{len(moves) + 1:>3}. {side} {step['move']} (model){forced}")
-                record.append({"ply": len(moves) + 1, **step})
-                moves.append(step["move"])
-            else:
-                move = engine.best_move(moves, depth=1) or sorted(legal)[0]
-                show("move", f"{len(moves) + 1:>3}. {side} {move} (engine)")
-                moves.append(move)
-            show("board", "\n".join(board_lines(engine.fen(moves))))
-            key = engine.position_key(moves)
-            seen[key] = seen.get(key, 0) + 1
-            if seen[key] >= 3:
-                end = "threefold repetition"
-                break
-    show("end", f"game over: {end} after {len(moves)} plies")
+        game = play_out(voice, engine, rule, 0, sides, show)
+    if game["aborted"]:
+        raise SupError(f"the engine failed mid-game ({game['end']}): try again")
+    end = f"checkmate, {game['winner']} wins" if game["winner"] else game["end"]
+    show("end", f"game over: {end} after {len(game['moves'])} plies")
     return {"tier": tier.name, "vs": options.vs, "level": options.level,
-            "model": "both" if options.vs == "self" else options.color, "moves": moves,
-            "end": end, "model_moves": record}  # fmt: skip
+            "model": "both" if options.vs == "self" else options.color,
+            "moves": game["moves"], "end": end, "model_moves": game["model_moves"]}  # fmt: skip
 
 
 def printer(stream, safe, faint: bool):
     """``show`` for ``play``: near-misses dim on a terminal, marked in a pipe."""
 
     def show(kind: str, text: str) -> None:
-        text = safe(text)
+        text = "\n".join(board_lines(text)) if kind == "board" else safe(text)
         if kind == "miss":
             text = f"{FAINT}{text}{RESET}" if faint else f"{text} (illegal)"
         stream.write(text + "\n")
