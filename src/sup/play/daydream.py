@@ -149,10 +149,10 @@ def serve_move(lm, moves: list[str], temperature: float, seed: int) -> dict:
     from sup.play.openai_api import invalid
 
     board = tier(lm.manifest["game"]["tier"])
+    for i, move in enumerate(moves):  # before an engine is started for it
+        if not board.is_move(move):
+            raise invalid("moves", f"moves[{i}] {move} is not a square pair on this board")
     with Engine(board) as engine:
-        for i, move in enumerate(moves):
-            if not board.is_move(move):
-                raise invalid("moves", f"moves[{i}] {move} is not a square pair on this board")
         bad = engine.replay(moves)
         if bad is not None:
             raise invalid("moves", f"moves[{bad}] {moves[bad]} is illegal in that position")
