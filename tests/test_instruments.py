@@ -211,6 +211,23 @@ def test_a_build_killed_in_each_step_in_turn_finishes_and_leaves_no_staging(tmp_
 # ----------------------------------------------------------------------------- the interface
 
 
+def test_a_rerun_build_removes_the_staging_a_killed_step_left(tmp_path):
+    """A kill between a step's temp write and its rename leaves ``.NAME.XXXXXXXX``
+    beside the output; the next build (holding the lock) removes sup's own and nothing
+    else."""
+    out = tmp_path / "build"
+    argv = ["build", "kenosha", "--preset", "tiny", "--out", out, "--quiet"]
+    sup_ok(*argv)
+    leftovers = [out / ".data.ab12cd34", out / "corpus" / ".kenosha.txt.x1y2z3.tmp"]
+    leftovers[0].mkdir()
+    (leftovers[0] / "train-000000.bin").write_bytes(b"\0" * 64)
+    leftovers[1].write_text("half a corpus")
+    theirs = out / ".data-notes"  # not a staging name: kept
+    theirs.write_text("mine")
+    sup_ok(*argv)
+    assert not any(p.exists() for p in leftovers) and theirs.read_text() == "mine"
+
+
 def test_instruments_lists_each_with_presets_and_headline():
     rows = json.loads(sup_ok("instruments", "--json").stdout)
     names = {r["name"]: r for r in rows}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,26 @@ Report = Callable[[str], None]
 
 def digest(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def clean_step_staging(out: Path, corpus: Path) -> list[Path]:
+    """Remove what a step killed mid-write left beside its output: the corpus writer's
+    and ``sup prepare``'s temp directories (``.NAME.XXXXXXXX``) and temp files
+    (``.NAME.XXXXXXXX.tmp``). Only those names, only plain entries, and only while the
+    build's lock is held."""
+    stale = []
+    for parent, name in ((corpus.parent, corpus.name), (out, "data")):
+        for path in parent.glob(f".{name}.*") if parent.is_dir() else ():
+            if path.is_symlink():
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.name.endswith(".tmp"):
+                path.unlink()
+            else:
+                continue
+            stale.append(path)
+    return stale
 
 
 def source_digest(path: Path | None) -> str | None:
@@ -133,6 +154,7 @@ def run_build(
         if not (out / BUILD_FILE).is_file():  # mark the directory ours before any step
             write_json_atomic(out / BUILD_FILE, record)
         build = Build(instrument, preset, out, source, seed, report, tuple(overrides), reporter)
+        clean_step_staging(out, build.corpus)  # the lock is ours: no step is writing them
         steps = record["steps"]
 
         def done(step: str, key: str, output: Path) -> bool:
