@@ -77,3 +77,18 @@ def test_an_engine_that_dies_mid_game_is_reported_and_restarts():
             engine.read_until(lambda s: s == "never", timeout=0.5)
         engine.restart()
         assert engine.best_move([], depth=1) in engine.legal_moves([])
+
+
+def test_a_position_with_one_legal_move_lists_just_that_move():
+    # perft's total reads "Nodes searched: 1" here, which once was listed as a move
+    # (self-play games then held the words "Nodes searched")
+    game = str.split(
+        "h2h3 h7h5 h3h4 b7b6 e2e3 e7e5 d1f3 b8c6 f1c4 g8f6 b1c3 a7a6 c3e4 b6b5 f3e2 f6e4 "
+        "c4d5 g7g5 d5e4 f8e7 h4g5 d7d5 e4f3 h8h6 a2a3 e7g5 d2d4 h5h4 g1h3 g5e7 e1g1 h6g6 "
+        "g1h1 e5e4 f3h5 g6g7 h3f4 d8d6 c1d2 d6d7 a1d1 g7g3 f4h3 g3h3 g2h3 d7f5 h5g4 f5g6 "
+        "d1a1 f7f5 e2e1 f5g4 f1g1 g6f6 e1e2 e7d6 h3g4 f6g5 e2d1 g5f6 h1g2 h4h3 g2f1 h3h2 "
+        "g1h1 d6g3 d2e1 a6a5 f1g2 g3d6 d1e2 e8d8 e1c3 f6h4 f2f3 h4g3"
+    )
+    with Engine(tier("regular")) as engine:
+        assert engine.replay(game) is None
+        assert engine.legal_moves(game) == ["g2f1"]

@@ -171,7 +171,9 @@ class Engine:
         self.position(moves)
         self.send("go perft 1")
         lines = self.read_until(lambda s: s.startswith("Nodes searched"))
-        return [line.split(":")[0] for line in lines if line.endswith(": 1")]
+        # every line before the total is "MOVE: 1"; the total itself ("Nodes searched:
+        # 1" when there is one legal move) is not a move
+        return [line.split(":")[0] for line in lines[:-1] if line.endswith(": 1")]
 
     def best_move(self, moves: list[str], depth: int | None = None,
                   movetime_ms: int | None = None) -> str | None:  # fmt: skip
