@@ -82,6 +82,18 @@ const GPT2_SPLIT =
   /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
 
 /**
+ * The bpe-words pre-tokenizer (sup.formats.bpe.WORDS_PATTERN): a word with its leading
+ * space, or whitespace, whitespace being the White_Space property as above. The JSON
+ * holds the pattern spelled with those characters; it is recognised, not compiled.
+ */
+const WORDS_SPLIT =
+  /\x20?\P{White_Space}+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
+const WHITE_SPACE =
+  '\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007' +
+  '\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const WORDS_PATTERN = `\x20?[^${WHITE_SPACE}]+|[${WHITE_SPACE}]+(?![^${WHITE_SPACE}])|[${WHITE_SPACE}]+`;
+
+/**
  * The byte-level BPE alphabet (sup.tokenizer.byte_to_unicode): printable Latin-1 bytes
  * stand for themselves, the rest are shifted to code points 256 and up in byte order.
  * Returns the character for each byte value.
@@ -105,7 +117,7 @@ function byteAlphabet() {
 class BpeTokenizer {
   constructor(json) {
     const hf = json.hf ?? {};
-    checkSupportedBpe(hf);
+    this.split = checkSupportedBpe(hf);
     this.vocabSize = json.vocab_size;
     this.eotId = json.special_tokens[EOT];
     this.unkId = null;
@@ -149,7 +161,7 @@ class BpeTokenizer {
 
   encode(text) {
     const ids = [];
-    for (const [piece] of text.matchAll(GPT2_SPLIT)) {
+    for (const [piece] of text.matchAll(this.split)) {
       const symbols = Array.from(utf8.encode(piece), (b) => this.alphabet[b]);
       for (const symbol of this.merge(symbols)) ids.push(this.vocab.get(symbol));
     }
@@ -193,17 +205,37 @@ class BpeTokenizer {
 }
 
 /**
+ * The split regex for a supported pre-tokenizer: GPT-2's (ByteLevel with its regex) or
+ * spaced words (Split on WORDS_PATTERN, then ByteLevel without a regex); null otherwise.
+ */
+function preTokenizerSplit(pre) {
+  if (pre.type === 'ByteLevel' && pre.add_prefix_space === false && pre.use_regex !== false) {
+    return GPT2_SPLIT;
+  }
+  const steps = pre.type === 'Sequence' ? pre.pretokenizers : null;
+  const words =
+    Array.isArray(steps) &&
+    steps.length === 2 &&
+    steps[0]?.type === 'Split' &&
+    steps[0].pattern?.Regex === WORDS_PATTERN &&
+    steps[0].behavior === 'Isolated' &&
+    !steps[0].invert &&
+    steps[1]?.type === 'ByteLevel' &&
+    steps[1].add_prefix_space === false &&
+    steps[1].use_regex === false;
+  return words ? WORDS_SPLIT : null;
+}
+
+/**
  * Refuse Hugging Face settings this encoder does not implement, rather than encode
- * differently from Python without a word.
+ * differently from Python without a word. Returns the pre-tokenizer's split regex.
  */
 function checkSupportedBpe(hf) {
-  const pre = hf.pre_tokenizer ?? {};
+  const split = preTokenizerSplit(hf.pre_tokenizer ?? {});
   const model = hf.model ?? {};
   const supported =
     hf.normalizer == null &&
-    pre.type === 'ByteLevel' &&
-    pre.add_prefix_space === false &&
-    pre.use_regex !== false &&
+    split !== null &&
     model.type === 'BPE' &&
     !model.continuing_subword_prefix &&
     !model.end_of_word_suffix &&
@@ -213,6 +245,7 @@ function checkSupportedBpe(hf) {
   if (!supported) {
     throw new Error('this BPE tokenizer uses settings the browser player does not support');
   }
+  return split;
 }
 
 const KINDS = { char: CharTokenizer, byte: ByteTokenizer, bpe: BpeTokenizer };

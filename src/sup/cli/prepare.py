@@ -48,7 +48,9 @@ def cmd_prepare(args) -> int:
 def add_commands(sub) -> None:
     pr = sub.add_parser("prepare", help="tokenize a corpus into train/val token shards")
     pr.add_argument("input", help="text file, directory of text files, or .jsonl with 'text'")
-    pr.add_argument("--tokenizer", default="char", help="char | byte | bpe:N (default char)")
+    pr.add_argument(
+        "--tokenizer", default="char", help="char | byte | bpe:N | bpe-words:N (default char)"
+    )
     pr.add_argument("--out", required=True, help="data directory to create")
     pr.add_argument("--val-fraction", type=float, default=0.1)
     pr.add_argument(

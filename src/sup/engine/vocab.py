@@ -7,12 +7,13 @@ BPE through Hugging Face ``tokenizers``, which encodes whole corpora quickly. Pl
 encode the same ``tokenizer.json`` with ``sup/formats/bpe.py`` and get the same ids.
 
 Streaming without changing a single id: a corpus arrives in chunks, and byte-level BPE
-must see the same pre-tokens (GPT-2 pattern pieces) as it would on the whole document.
-``bpe_pieces`` re-cuts a document's chunks only where a non-whitespace character is
-followed by a whitespace one: no pattern piece spans such a point (letter, number and
-punctuation runs hold no whitespace, and a whitespace piece starts there whatever comes
-before), and the pieces after it depend only on the text after it (the pattern looks
-ahead, never behind). So training and encoding piece by piece give the whole-document
+must see the same pre-tokens (GPT-2 pattern pieces, or for ``bpe-words`` spaced words)
+as it would on the whole document. ``bpe_pieces`` re-cuts a document's chunks only where
+a non-whitespace character is followed by a whitespace one: no pattern piece spans such
+a point (letter, number and punctuation runs, and spaced words, hold no whitespace after
+their first character, and a whitespace piece starts there whatever comes before), and
+the pieces after it depend only on the text after it (the pattern looks ahead, never
+behind). So training and encoding piece by piece give the whole-document
 result; tests/test_vocab.py checks it on tiny Shakespeare and adversarial whitespace.
 Char and byte tokenizers are per character, so any cut is safe for them.
 """
@@ -29,7 +30,7 @@ import numpy as np
 
 from sup.errors import SupError, UsageError
 from sup.fileio import write_json_atomic
-from sup.formats.bpe import WHITE_SPACE
+from sup.formats.bpe import WHITE_SPACE, WORDS_PATTERN
 from sup.formats.tokenizer import (
     EOT,
     ByteTokenizer,
@@ -60,13 +61,21 @@ class BpeTokenizer:
         self.eot_id = eot
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int) -> BpeTokenizer:
+    def train(cls, texts: Iterable[str], vocab_size: int, words: bool = False) -> BpeTokenizer:
         """Train on ``texts``: pieces of documents, each cut at a safe point
-        (``bpe_pieces``) so that pre-tokenization sees whole words."""
-        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+        (``bpe_pieces``) so that pre-tokenization sees whole words. ``words``: split at
+        whitespace only (``bpe-words:N``, ``formats.bpe.WORDS_PATTERN``), not by GPT-2's
+        letter/number/punctuation classes, so a word such as ``e2e4`` can become a token."""
+        from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
         tok = Tokenizer(models.BPE())
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        if words:
+            tok.pre_tokenizer = pre_tokenizers.Sequence([
+                pre_tokenizers.Split(Regex(WORDS_PATTERN), behavior="isolated"),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ])  # fmt: skip
+        else:
+            tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         tok.decoder = decoders.ByteLevel()
         trainer = trainers.BpeTrainer(
             vocab_size=vocab_size,
@@ -174,18 +183,22 @@ def encode_document(tok: Tokenizer, chunks: Iterable[str], batch: int = 16) -> I
 
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
-    """``char`` | ``byte`` | ``bpe:N`` -> (kind, vocab size or None)."""
+    """``char`` | ``byte`` | ``bpe:N`` | ``bpe-words:N`` -> (kind, vocab size or None).
+    ``bpe-words`` is BPE over whitespace-separated words (moves, in the chess corpora)."""
     if spec in ("char", "byte"):
         return spec, None
-    if spec.startswith("bpe:"):
+    kind, _, size_text = spec.partition(":")
+    if kind in ("bpe", "bpe-words") and size_text:
         try:
-            size = int(spec[4:])
+            size = int(size_text)
         except ValueError:
             size = -1
         if not 260 <= size <= 1_000_000:
-            raise UsageError(f"bad BPE vocab size in {spec!r}: use bpe:N with N in 260..1000000")
-        return "bpe", size
-    raise UsageError(f"unknown tokenizer {spec!r}: use char, byte or bpe:N (e.g. bpe:1024)")
+            raise UsageError(f"bad BPE vocab size in {spec!r}: use {kind}:N with N in 260..1000000")
+        return kind, size
+    raise UsageError(
+        f"unknown tokenizer {spec!r}: use char, byte, bpe:N or bpe-words:N (e.g. bpe:1024)"
+    )
 
 
 def train_tokenizer(spec: str, documents: Iterable[Iterable[str]]) -> Tokenizer:
@@ -196,7 +209,8 @@ def train_tokenizer(spec: str, documents: Iterable[Iterable[str]]) -> Tokenizer:
         return CharTokenizer.train(chunk for doc in documents for chunk in doc)
     if kind == "byte":
         return ByteTokenizer()
-    return BpeTokenizer.train((p for doc in documents for p in bpe_pieces(doc)), size)
+    pieces = (p for doc in documents for p in bpe_pieces(doc))
+    return BpeTokenizer.train(pieces, size, words=kind == "bpe-words")
 
 
 def tokenizer_from_json(obj: dict) -> Tokenizer:

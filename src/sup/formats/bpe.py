@@ -30,6 +30,13 @@ WHITE_SPACE = frozenset(
     "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 CONTRACTIONS = ("s", "t", "re", "ve", "m", "ll", "d")
+# The ``bpe-words`` pre-tokenizer (sup.engine.vocab): ``' ?\S+|\s+(?!\S)|\s+'``, whole
+# whitespace-separated words with their leading space, so merges can grow a token per
+# word (a chess move). Written out with the White_Space characters themselves, so Hugging
+# Face's regex engine, Python and JavaScript all mean the same class by it; the players
+# recognise this exact string and split with their own code.
+_WS_CLASS = "".join(sorted(WHITE_SPACE))
+WORDS_PATTERN = f" ?[^{_WS_CLASS}]+|[{_WS_CLASS}]+(?![^{_WS_CLASS}])|[{_WS_CLASS}]+"
 MAX_VOCAB = 1 << 24
 
 
@@ -59,6 +66,47 @@ def split_words(text: str) -> list[str]:
         out.append(text[i:end])
         i = end
     return out
+
+
+def split_spaced_words(text: str) -> list[str]:
+    """Pre-tokenize exactly like ``WORDS_PATTERN``: a word with its leading space, or
+    whitespace (the last space of a run stays with the word after it)."""
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        start = i + 1 if text[i] == " " and i + 1 < n else i
+        if text[start] not in WHITE_SPACE:
+            end = start
+            while end < n and text[end] not in WHITE_SPACE:
+                end += 1
+        else:
+            end = i
+            while end < n and text[end] in WHITE_SPACE:
+                end += 1
+            if end < n and end - 1 > i:
+                end -= 1
+        out.append(text[i:end])
+        i = end
+    return out
+
+
+def pre_tokenizer_split(hf: dict):
+    """The split function for a Hugging Face tokenizer's ``pre_tokenizer``: GPT-2's
+    (``ByteLevel`` with its regex) or spaced words (``WORDS_PATTERN``, then ``ByteLevel``
+    without one). Anything else is refused rather than encoded differently."""
+    pre = hf.get("pre_tokenizer") or {}
+    if pre.get("type") == "ByteLevel" and pre.get("use_regex", True):
+        return split_words
+    steps = pre.get("pretokenizers") if pre.get("type") == "Sequence" else None
+    if (
+        isinstance(steps, list) and len(steps) == 2
+        and steps[0].get("type") == "Split"
+        and steps[0].get("pattern") == {"Regex": WORDS_PATTERN}
+        and steps[0].get("behavior") == "Isolated" and not steps[0].get("invert")
+        and steps[1].get("type") == "ByteLevel" and steps[1].get("use_regex") is False
+    ):  # fmt: skip
+        return split_spaced_words
+    raise SupError("tokenizer.json: a BPE pre-tokenizer this player does not support")
 
 
 def _match_at(text: str, i: int, n: int) -> int:
@@ -114,6 +162,7 @@ class PureBpe:
             if token_id not in specials.values():
                 self._bytes[token_id] = bytes(to_byte[c] for c in token)
         self._word_cache: dict[str, list[int]] = {}
+        self._split = pre_tokenizer_split(hf)
 
     def _merge(self, word: str) -> list[int]:
         symbols = list(word)
@@ -130,7 +179,7 @@ class PureBpe:
 
     def encode(self, text: str, allow_unk: bool = False) -> list[int]:
         ids: list[int] = []
-        for piece in split_words(text):
+        for piece in self._split(text):
             cached = self._word_cache.get(piece)
             if cached is None:
                 word = "".join(self._byte_char[b] for b in piece.encode("utf-8"))
