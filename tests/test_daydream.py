@@ -33,9 +33,10 @@ class Scripted:
     def sample(self, prompt, tokens, temperature, seed, max_chars=None):
         self.prompts.append((prompt, seed))
         attempt = (seed - self.base_seed) % 1000
+        lead = " " if prompt else ""  # a move after another starts with a space
         if self.never or attempt < len(self.misses):
-            return self.misses[attempt % len(self.misses)] + " "
-        return self.legal[0] + " e"
+            return lead + self.misses[attempt % len(self.misses)] + " "
+        return lead + self.legal[0] + " e"
 
 
 def test_resamples_forced_moves_and_seeds_follow_the_stated_rules():
@@ -48,7 +49,7 @@ def test_resamples_forced_moves_and_seeds_follow_the_stated_rules():
         assert all(m["tried"] == ["a1a1"] and not m["forced"] for m in game["model_moves"])
         assert [m["ply"] for m in game["model_moves"]] == [1, 3, 5, 7, 9]
         assert voice.prompts[0] == ("", 7) and voice.prompts[1] == ("", 8)
-        assert voice.prompts[2][0] == " ".join(game["moves"][:2]) + " "
+        assert voice.prompts[2][0] == " ".join(game["moves"][:2])
         assert len({seed for _, seed in voice.prompts}) == len(voice.prompts)
 
         stuck = match.play_game(Scripted(never=True), engine, settings, 1)
@@ -88,7 +89,7 @@ def test_the_report_counts_phases_and_intervals_from_hand_made_games():
 
 def test_daydream_tiny_build_end_to_end(tmp_path):
     source = tmp_path / "games.txt"
-    lines = (SHARED_DATA / "chess-gardner-5x5-selfplay.txt").read_text().splitlines()[:80]
+    lines = (SHARED_DATA / "chess-gardner-5x5-selfplay.txt").read_text().splitlines()[:240]
     source.write_text("\n".join(lines) + "\n")
     out, releases = tmp_path / "build", tmp_path / "releases"
     # a bad release id is refused before any step runs
@@ -177,6 +178,50 @@ def test_bad_daydream_input_is_one_line(tmp_path):
         (("data", "daydream", "--from", empty, "--out", out), 1, "holds no games"),
         (("data", "daydream", "--from", tmp_path / "none.txt", "--out", out), 1, "not found"),
         (("data", "daydream", "--games", "5", "--out", out), 2, "at least 10"),
+        (("data", "daydream", "--from", tmp_path, "--out", out), 2, "not a daydream corpus"),
     ):
         assert words in assert_cli_error(run_sup(*args), code)
     assert not out.exists()
+
+
+def test_a_sampled_move_is_read_after_its_space():
+    assert match.sampled_move("e2e4 e7", "") == "e2e4"
+    assert match.sampled_move(" e2e4 e7", " ") == "e2e4"
+    assert match.sampled_move(" e2e4\n", " ") == "e2e4"
+    assert match.sampled_move("\n e2e4", " ") == ""  # the model ended the game
+    assert match.sampled_move("q e2e4", " ") == ""  # glued onto the last move
+    assert match.sampled_move("  e2e4", " ") == ""
+    assert match.sampled_move("", " ") == ""
+
+
+@pytest.mark.parametrize("tier_name", ["regular", "grand"])
+def test_tiny_build_of_the_larger_boards_end_to_end(tmp_path, tier_name):
+    """Each larger board through the real CLI: self-play games from the engine, a tiny
+    build (corpus, prepare, train, harness, release), the harness's JSON and a short
+    game in the terminal player, every move checked by the engine again."""
+    corpus, out, releases = tmp_path / "corpus", tmp_path / "build", tmp_path / "releases"
+    name = f"daydream-{tier_name}"
+    made = sup_ok("data", "daydream", "--tier", tier_name, "--games", "60", "--random-rate",
+                  "0.2", "--out", corpus)  # fmt: skip
+    assert f"games of the {name} corpus" in made.stderr
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    assert manifest["source"]["selfplay"]["settings"]["random_rate"] == 0.2
+    # the corpus directory as written: taken as checked, its self-play settings carried on
+    sup_ok("build", name, "--preset", "tiny", "--from", corpus, "--out", out,
+           "--release", f"{name}-1", "--releases", releases, "--quiet")  # fmt: skip
+    built = json.loads((out / "corpus" / "games" / "manifest.json").read_text())
+    assert built["source"]["source"]["selfplay"]["settings"]["random_rate"] == 0.2
+    report = json.loads(sup_ok("harness", name, out, "--games", "2", "--json").stdout)
+    assert report["tier"] == tier_name and report["games"] == 2
+    release = releases / f"{name}-1"
+    game = json.loads(sup_ok("play", release, "--plies", "4", "--seed", "3", "--json").stdout)
+    with Engine(tier(tier_name)) as engine:
+        for played in [*report["played"], game]:
+            assert engine.replay(played["moves"]) is None
+        for played in report["played"]:
+            for m in played["model_moves"]:
+                legal = engine.legal_moves(played["moves"][: m["ply"] - 1])
+                assert m["move"] in legal and not set(m["tried"]) & set(legal)
+    assert "--random-rate must be from 0 to 1" in assert_cli_error(
+        run_sup("data", "daydream", "--tier", tier_name, "--random-rate", "1.5", "--out",
+                tmp_path / "x"), 2)  # fmt: skip

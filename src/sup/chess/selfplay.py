@@ -3,10 +3,11 @@ deterministic per game and resumable after kill -9.
 
 Game ``i`` depends only on the settings and ``i``: its opening is ``random_plies`` legal
 moves drawn by ``random.Random(f"{seed}:{i}")``, then the engine plays both sides at a
-fixed ``depth`` (one search thread, ``ucinewgame`` before each game, so the same game
-comes out every time). A game ends when the side to move has no legal move, at
-``max_plies``, or when a position occurs a third time. Workers play games in parallel;
-the parent writes them in index order.
+fixed ``depth``, but for a ``random_rate`` share of plies, drawn at random too (one
+search thread, ``ucinewgame`` before each game, so the same game comes out every time).
+A game ends when the side to move has no legal move, at ``max_plies``, or when a
+position occurs a third time. Workers play games in parallel; the parent writes them in
+index order.
 
 Files, all beside ``OUT``:
 
@@ -48,6 +49,9 @@ class Settings:
     random_plies: int = 4
     max_plies: int = 150
     seed: int = 0
+    # after the opening, the share of plies played at random: positions an engine alone
+    # never reaches (a sampling model reaches them), and more distinct games
+    random_rate: float = 0.0
 
 
 def play_game(engine: Engine, s: Settings, index: int) -> dict:
@@ -64,7 +68,8 @@ def play_game(engine: Engine, s: Settings, index: int) -> dict:
             if not legal:
                 end = "no legal move"
                 break
-            if ply < s.random_plies:
+            # (no draw from rng at rate 0, so such games stay what they always were)
+            if ply < s.random_plies or (s.random_rate and rng.random() < s.random_rate):
                 move = rng.choice(sorted(legal))
             else:
                 move = engine.best_move(moves, depth=s.depth) or rng.choice(sorted(legal))

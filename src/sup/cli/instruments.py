@@ -61,7 +61,7 @@ def cmd_data(args) -> int:
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
     flags = {"lines": "lines", "drift": "drift", "generator": "generator", "levels": "levels",
              "augment": "augment", "games": "games", "depth": "depth", "min_elo": "min_elo",
-             "workers": "workers",
+             "workers": "workers", "random_rate": "random_rate",
              "source": "source_kind", "url": "url", "sha256": "sha256"}  # fmt: skip
     options = {k: getattr(args, a) for k, a in flags.items() if getattr(args, a, None) is not None}
     source = Path(args.source) if args.source else None
@@ -176,6 +176,10 @@ def add_commands(sub) -> None:
     d.add_argument("--games", type=int, help="daydream: self-play games (default 2000)")
     d.add_argument("--depth", type=int, help="daydream: self-play search depth (default 2)")
     d.add_argument("--min-elo", type=int, help="daydream: PGN rating floor")
+    d.add_argument(
+        "--random-rate", type=float, metavar="P",
+        help="daydream: share of self-play plies after the opening played at random (default 0)",
+    )  # fmt: skip
     d.add_argument("--workers", type=int, help="daydream: self-play processes (default 2)")
     d.add_argument("--url", help="shakespeare: where to download the source from")
     d.add_argument("--sha256", help="shakespeare: the download's expected sha256")

@@ -2,9 +2,10 @@
 engine, duplicates dropped, split by game.
 
 ``sup data daydream-TIER --out DIR`` plays them (``sup.chess.selfplay``; ``--games N``,
-``--seed S``) or reads them (``--from FILE``: a games file, one game a line in UCI, or for
-the regular tier a PGN file, ``--min-elo`` filtering by both players' ratings), and
-writes::
+``--seed S``, ``--random-rate P``) or reads them (``--from FILE``: a games file, one game
+a line in UCI, or for the regular tier a PGN file, ``--min-elo`` filtering by both
+players' ratings; or ``--from DIR``, a corpus directory this module wrote, taken as
+checked), and writes::
 
     DIR/games.txt        every kept game, one a line (what --from could read again)
     DIR/train/NNNNN.txt  one game each: a document, so training windows may start at it
@@ -19,6 +20,7 @@ line ends a game; the model never sees a board or a rule.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sup.chess import games as chess_games
@@ -41,8 +43,11 @@ def build_corpus(tier: Tier, out: Path, source: Path | None, options: dict, seed
         count = options.get("games", 2000)
         if count < 10:
             raise UsageError("--games must be at least 10 (a few go to val and test)")
+        if not 0.0 <= options.get("random_rate", 0.0) <= 1.0:
+            raise UsageError("--random-rate must be from 0 to 1")
         settings = Settings(tier.name, depth=options.get("depth", 2), seed=seed,
-                            max_plies=options.get("max_plies", 150))  # fmt: skip
+                            max_plies=options.get("max_plies", 150),
+                            random_rate=options.get("random_rate", 0.0))  # fmt: skip
         # beside the corpus, so a killed self-play run resumes where it stopped
         played = out.parent / f"{out.name}.selfplay.txt"
         selfplay = generate(played, settings, count, options.get("workers", 2), report=report)
@@ -79,6 +84,8 @@ def build_corpus(tier: Tier, out: Path, source: Path | None, options: dict, seed
 def _read(tier: Tier, path: Path, options: dict) -> tuple[list[list[str]], dict]:
     """Games from ``--from``: checked move by move, and replayed through the engine."""
     described = {"from": str(path.resolve())}
+    if path.is_dir():
+        return _read_corpus(tier, path)
     if path.suffix.lower() == ".pgn":
         if tier.name != "regular":
             raise UsageError(f"a PGN file holds 8x8 games: use daydream-regular, not {tier.name}")
@@ -89,3 +96,25 @@ def _read(tier: Tier, path: Path, options: dict) -> tuple[list[list[str]], dict]
             chess_games.check_legal(numbered, engine, str(path))
     described["sha256"] = sha256_file(path)
     return [moves for _, moves in numbered], described
+
+
+def _read_corpus(tier: Tier, path: Path) -> tuple[list[list[str]], dict]:
+    """Games from a corpus directory this module wrote (``sup data``): checked when they
+    were written, so only its identity is checked here (instrument, and games.txt against
+    the sha256 its manifest records), not every move again; its source is carried on."""
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        recorded = manifest["sha256"], manifest["instrument"], manifest["source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UsageError(
+            f"{path} is not a daydream corpus directory (no readable manifest.json): give a "
+            "games file, a PGN file, or a directory `sup data daydream` wrote"
+        ) from None
+    if manifest.get("format") != CORPUS_FORMAT or recorded[1] != f"daydream-{tier.name}":
+        raise UsageError(f"{path} holds a {recorded[1]} corpus, not daydream-{tier.name}")
+    games_file = path / "games.txt"
+    if not games_file.is_file() or sha256_file(games_file) != recorded[0]:
+        raise SupError(f"{games_file} does not match its manifest's sha256: rebuild the corpus")
+    text = games_file.read_text(encoding="utf-8")
+    games = [line.split() for line in text.split("\n") if line]
+    return games, {"corpus": str(path.resolve()), "sha256": recorded[0], "source": recorded[2]}

@@ -1,6 +1,7 @@
 """The daydream chess instruments as recipes (``recipe.Instrument``), one per board tier
-(``sup.chess.tiers``): games as documents (``daydream.py``), a char model that never
-sees a board or a rule, and a match against the engine (``match.py``) as the harness."""
+(``sup.chess.tiers``): games as documents (``daydream.py``), a word-level model (a move
+a token, ``bpe-words``) that never sees a board or a rule,
+and a match against the engine (``match.py``) as the harness."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sup.errors import UsageError
 from sup.instruments import match
 from sup.instruments.recipe import CONFIGS, TINY, HarnessRequest, Instrument, Preset
 
-# Games are at most 150 plies of up to 6 characters: block 128 is the tests' size only.
+# Games are at most 150 plies, a token each: block 64 is the tests' size only.
 DAYDREAM_TINY = dict(TINY, arch="modern", block_size=64, max_iters=30, windows="documents")
 HARNESS_KEYS = {f.name for f in match.MatchSettings.__dataclass_fields__.values()}
 # The issue's bar: a release plays legal first tries this often (target 0.80, all phases).
@@ -69,17 +70,22 @@ def daydream_lines(report: dict) -> list[str]:
     ]
 
 
-def daydream(tier_name: str, board: str) -> Instrument:
-    config = CONFIGS / f"daydream-{tier_name}-cpu.toml"
+def daydream(tier_name: str, board: str, vocab: str) -> Instrument:
+    """``vocab``: the cpu and full presets' tokenizer, sized to hold the board's moves
+    (docs/LOG.md 2026-12-07 compares it with characters)."""
+
+    def sized(preset: str, wall: str) -> Preset:
+        config = CONFIGS / f"daydream-{tier_name}-{preset}.toml"
+        return Preset(preset, {"config": str(config)}, vocab, wall, {}, {})
+
     return Instrument(
         name=f"daydream-{tier_name}",
         summary=f"{board} chess moves learned from games, never the rules",
         headline="first-try legal rate and illegal probability mass against the engine",
         presets={
-            "tiny": Preset(
-                "tiny", DAYDREAM_TINY, "char", "20 s", {}, {"games": 2, "max_plies": 12}
-            ),
-            "cpu": Preset("cpu", {"config": str(config)}, "char", "10 min", {}, {}),
+            "tiny": Preset("tiny", DAYDREAM_TINY, vocab, "20 s", {}, {"games": 2, "max_plies": 12}),
+            "cpu": sized("cpu", "10 min"),
+            "full": sized("full", "60 min"),
         },
         make_corpus=daydream_corpus(tier_name),
         corpus_path=lambda written: written,
@@ -96,6 +102,8 @@ def daydream(tier_name: str, board: str) -> Instrument:
     )
 
 
-DAYDREAM_MICRO = daydream("micro", "Gardner 5x5")
-DAYDREAM_REGULAR = daydream("regular", "8x8")
-DAYDREAM_GRAND = daydream("grand", "12x10 grand")
+# Gardner self-play uses about 500 distinct moves, 8x8 about 2,000; 12x10 has more
+# than 4,096 and its rarer moves take two tokens.
+DAYDREAM_MICRO = daydream("micro", "Gardner 5x5", "bpe-words:1024")
+DAYDREAM_REGULAR = daydream("regular", "8x8", "bpe-words:4096")
+DAYDREAM_GRAND = daydream("grand", "12x10 grand", "bpe-words:4096")

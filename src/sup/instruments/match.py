@@ -6,16 +6,20 @@ The rules of a match (also written into every report, under ``settings``):
 
 - ``games`` games; the model has White in even-numbered games and Black in odd ones.
 - The engine plays at Fairy-Stockfish ``Skill Level`` ``skill``, searching ``depth`` plies.
-- A model move: the game so far as text (UCI moves separated by spaces, a space after
-  the last) is continued at ``temperature`` up to the next space or newline. A sample
-  that is not in the legal list is an illegal attempt (a near-miss, kept for the
-  players to show dimmed); the model samples again with a new seed, ``attempts``
-  samples in all. If none is legal, the legal move the model gives most probability to
-  is **forced**: counted apart, never as clean.
+- A model move: the game so far as text (UCI moves separated by spaces, as a corpus
+  line spells it) is continued at ``temperature``: a space, then the move up to the next
+  space or newline (the first move of a game has no space before it). A sample that is
+  not in the legal list, or that ends the game (a newline), is an illegal attempt (a
+  near-miss, kept for the players to show dimmed); the model samples again with a new
+  seed, ``attempts`` samples in all. If none is legal, the legal move the model gives
+  most probability to is **forced**: counted apart, never as clean.
 - Seeds: one per (game, ply, attempt), ``seed + 1_000_000 g + 1_000 ply + attempt``, so
   no two samples share one.
 - Illegal probability mass at a model position: 1 minus the sum over legal moves of
-  P(the move, then a token that ends a move), computed exactly (``legality.py``).
+  P(a space, the move, then a token that ends a move), computed exactly
+  (``legality.py``); so the mass on ending the game early counts as illegal too. The
+  space belongs to the move because a word-level vocabulary (``bpe-words``) spells a
+  move as one token with its leading space.
 - A game ends at no legal move (checkmate if the side to move is in check, else
   stalemate, a draw), the third time a position occurs (a draw), ``max_plies`` plies (a
   draw, "ply cap"), or an engine failure (aborted: counted, left out of the results).
@@ -53,23 +57,32 @@ def sample_seed(s: MatchSettings, game: int, ply: int, attempt: int) -> int:
 
 
 def game_text(moves: list[str]) -> str:
-    """What the model continues: the moves so far, each followed by a space."""
-    return "".join(m + " " for m in moves)
+    """What the model continues: the moves so far, separated by spaces."""
+    return " ".join(moves)
+
+
+def sampled_move(text: str, lead: str) -> str:
+    """The move a continuation spells: after ``lead`` (a space, or nothing at a game's
+    start), up to the next whitespace; "" when it ends the game or breaks the spelling."""
+    if not text.startswith(lead) or text[len(lead) : len(lead) + 1].isspace():
+        return ""
+    words = text[len(lead) :].split()
+    return words[0] if words else ""
 
 
 def model_move(voice, legal: list[str], moves: list[str], s: MatchSettings, game: int) -> dict:
     """The model's move at this position: {"move", "tried" (illegal attempts, in order),
     "forced", "illegal_mass"}."""
     prompt = game_text(moves)
-    probs = voice.continuation_probs(prompt, {m: m for m in legal})
+    lead = " " if moves else ""
+    probs = voice.continuation_probs(prompt, {m: lead + m for m in legal})
     illegal_mass = max(0.0, 1.0 - sum(probs.values()))
-    longest = max(len(m) for m in legal) + 1
+    longest = len(lead) + max(len(m) for m in legal) + 1
     tried: list[str] = []
     for attempt in range(s.attempts):
         seed = sample_seed(s, game, len(moves), attempt)
         text = voice.sample(prompt, longest, s.temperature, seed, max_chars=longest)
-        words = text.split()
-        move = words[0] if words and not text[:1].isspace() else ""
+        move = sampled_move(text, lead)
         if move in legal:
             return {"move": move, "tried": tried, "forced": False, "illegal_mass": illegal_mass}
         tried.append(move)
