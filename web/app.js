@@ -14,8 +14,18 @@
  *
  * `document.body.dataset.state` says where the page is (loading, ready, generating,
  * done, error), for people styling it and for the browser tests.
+ *
+ * A chess release (manifest `game: {kind: "chess", tier}`) gets a board instead of the
+ * prompt and the output (`body.chess`): each model move is one POST to `sup serve`'s
+ * /v1/daydream/move on this page's origin, which samples the model, has the engine
+ * refuse illegal tries (the near-misses, drawn faded) and, against the engine, answers
+ * the move. The engine is the only referee: the page holds no chess rules, so it cannot
+ * disagree with the harness about any tier. Served statically, the page shows the
+ * board and says that playing needs `sup serve`. While a game plays the state is
+ * `generating`, then `done`.
  */
 
+import { drawBoard, endText, parseFen, parseMove, tierBoard } from './src/chessboard.js';
 import { promptField } from './src/controls.js';
 import { cardUrl, checkEntry, describe, registryModels } from './src/registry.js';
 import { TEMPERATURE_RULE, temperatureOk } from './src/sampling.js';
@@ -30,6 +40,7 @@ const worker = new Worker(new URL('./src/worker.js', import.meta.url), { type: '
 let models = [];
 let modelLoaded = false;
 let pendingText = '';
+let chess = null; // the chess release's game: see newGame
 
 /** Show untrusted text in `element`: inert, and with unsafe characters visible. */
 function setText(element, text) {
@@ -42,6 +53,9 @@ function setState(state) {
   $('generate').disabled = !modelLoaded || busy;
   $('stop').disabled = state !== 'generating';
   $('model').disabled = busy || models.length === 0;
+  $('chess-play').disabled = !chess?.playable || busy || Boolean(chess.end);
+  $('chess-pause').disabled = state !== 'generating' || !chess;
+  $('chess-new').disabled = !chess || busy;
 }
 
 function showError(message) {
@@ -71,6 +85,7 @@ async function fetchRegistry() {
 /** Load a menu entry, or refuse it (a bad id, path or sha256) on the page. */
 function loadModel(entry) {
   modelLoaded = false;
+  showChess(null);
   $('error').hidden = true;
   showNotice('');
   let bundle;
@@ -98,6 +113,7 @@ function showModel(manifest) {
   const { model, generation } = manifest;
   const { defaults } = generation;
   showControls(manifest.controls ?? null);
+  showChess(manifest.game?.kind === 'chess' ? manifest.game : null, entry.id);
   $('prompt').value = manifest.controls ? '' : visible(generation.demo_prompt ?? '');
   $('temperature').value = defaults.temperature;
   checkTemperatureField();
@@ -193,6 +209,7 @@ function optionalNumber(id) {
 
 function generate(event) {
   event.preventDefault();
+  if (chess) return; // Enter in a knob: a chess release plays with its own buttons
   $('error').hidden = true;
   showNotice('');
   const temperature = temperatureValue();
@@ -238,6 +255,188 @@ function showRate(tokens, tokensPerSecond, reason = 'length') {
   stats.dataset.tokensPerSecond = tokensPerSecond;
 }
 
+// ---------------------------------------------------------------- a chess release
+
+const MOVE_URL = new URL('v1/daydream/move', location.href); // sup serve, this origin
+const MODELS_URL = new URL('v1/models', location.href);
+const SERVE_NOTE =
+  'Playing needs sup serve (sup serve --releases DIR serves this page and the moves).';
+
+/**
+ * Show the board for `game` (a manifest's `game`, null: a text release) and start a
+ * new game; then ask this origin whether `sup serve` plays `modelId`.
+ */
+function showChess(game, modelId) {
+  const board = game && tierBoard(game);
+  chess = board ? { board, modelId, playable: false } : null;
+  document.body.classList.toggle('chess', Boolean(chess));
+  $('chess').hidden = !chess;
+  if (game && !board) showNotice(`This page has no board for the tier ${quote(game.tier)}.`);
+  if (!chess) return;
+  newGame();
+  checkServe(chess);
+}
+
+/** Whether sup serve on this origin lists the model: a static host answers 404 or HTML. */
+async function checkServe(game) {
+  let listed = false;
+  try {
+    const response = await fetch(MODELS_URL, { headers: { accept: 'application/json' } });
+    const body = response.ok ? await response.json() : null;
+    listed = Array.isArray(body?.data) && body.data.some((m) => m?.id === game.modelId);
+  } catch {
+    listed = false; // not JSON, or no server: the note below says what playing needs
+  }
+  if (chess !== game) return; // another release was picked meanwhile
+  game.playable = listed;
+  $('chess-note').hidden = listed;
+  $('chess-note').textContent = listed ? '' : SERVE_NOTE;
+  setState(document.body.dataset.state);
+}
+
+/** Back to the start position (the page's copy of the engine's start FEN). */
+function newGame() {
+  Object.assign(chess, { moves: [], fen: chess.board.start, end: null, winner: null });
+  Object.assign(chess, { lastMove: null, lastTried: [], paused: false });
+  $('chess-moves').replaceChildren();
+  $('error').hidden = true;
+  drawChess();
+  if (modelLoaded) setState('ready');
+}
+
+function drawChess() {
+  const { files, ranks } = chess.board;
+  drawBoard($('chess-board'), {
+    fen: chess.fen,
+    files,
+    ranks,
+    lastMove: chess.lastMove,
+    tried: chess.lastTried,
+  });
+  const plies = chess.moves.length;
+  $('chess').dataset.plies = plies;
+  $('chess').dataset.end = chess.end ?? '';
+  $('chess-board').dataset.fen = chess.fen;
+  const over = chess.end ? `game over: ${endText(chess.end, chess.winner)} after ` : '';
+  setText($('chess-status'), `${over}${plies} ${plies === 1 ? 'ply' : 'plies'}`);
+}
+
+/** An integer field in [low, high], or an Error saying the rule. */
+function integerField(id, name, low, high) {
+  const text = $(id).value.trim();
+  const value = Number(text);
+  if (text === '' || !Number.isInteger(value) || value < low || value > high) {
+    const got = text || 'nothing';
+    throw new Error(`${name} must be an integer from ${low} to ${high}, got ${got}`);
+  }
+  return value;
+}
+
+/** The game's knobs, checked by the rules the Python players use. */
+function chessKnobs() {
+  const temperature = temperatureValue();
+  if (!temperatureOk(temperature)) {
+    const got = $('temperature').value.trim() || 'nothing';
+    throw new Error(`temperature must be ${TEMPERATURE_RULE}, got ${got}`);
+  }
+  return {
+    temperature,
+    seed: integerField('seed', 'seed', 0, 2 ** 32 - 1),
+    level: integerField('chess-level', 'the engine level', 0, 20),
+    plies: integerField('chess-plies', 'plies', 1, 1000),
+    vs: $('chess-vs').value === 'self' ? 'self' : 'engine',
+  };
+}
+
+/** Play from the current position until the game ends, the ply cap, Pause or an error. */
+async function playChess() {
+  const game = chess;
+  let knobs;
+  try {
+    knobs = chessKnobs();
+  } catch (e) {
+    showError(e.message);
+    return;
+  }
+  $('error').hidden = true;
+  game.paused = false;
+  setState('generating');
+  try {
+    while (!game.end && game.moves.length < knobs.plies && !game.paused && chess === game) {
+      const { temperature, seed } = knobs;
+      const body = { model: game.modelId, moves: [...game.moves], temperature, seed };
+      if (knobs.vs === 'engine' && game.moves.length + 1 < knobs.plies) {
+        body.reply = { level: knobs.level };
+      }
+      const step = await postMove(body);
+      addPly(game, step, 'model');
+      if (step.reply) addPly(game, step.reply, 'engine');
+      drawChess();
+    }
+    if (!game.end && game.moves.length >= knobs.plies) game.end = 'ply cap';
+    drawChess();
+    setState('done');
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+/** One request to sup serve; its one-line error, or what went wrong on the way. */
+async function postMove(body) {
+  let response;
+  try {
+    response = await fetch(MOVE_URL, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new Error(`cannot reach sup serve: ${e.message}`);
+  }
+  const reply = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = reply?.error?.message ?? `HTTP ${response.status}`;
+    throw new Error(`sup serve refused the move: ${message}`);
+  }
+  return reply;
+}
+
+/**
+ * Record a ply from the server: the board checks its move and FEN fit this tier before
+ * anything is drawn (the move list shows text through `setText`, the tries too).
+ */
+function addPly(game, step, by) {
+  const { files, ranks } = game.board;
+  if (!parseMove(step?.move, files, ranks)) {
+    throw new Error(`sup serve sent a move ${quote(step?.move)} that is not on this board`);
+  }
+  parseFen(step.fen, files, ranks); // throws on a FEN that does not fit
+  const tried = Array.isArray(step.tried) ? step.tried.map(String) : [];
+  game.moves.push(step.move);
+  Object.assign(game, { fen: step.fen, end: step.end ?? null, winner: step.winner ?? null });
+  game.lastMove = step.move;
+  if (by === 'model') game.lastTried = tried;
+  const item = document.createElement('li');
+  item.dataset.by = by;
+  item.dataset.move = step.move;
+  for (const miss of tried) {
+    const span = document.createElement('span');
+    span.className = 'tried';
+    span.title = 'a near-miss: the engine refused it';
+    setText(span, miss || '(end of game)');
+    item.append(span, ' ');
+  }
+  const move = document.createElement('span');
+  move.className = 'move';
+  setText(move, step.move);
+  const note = document.createElement('span');
+  note.className = 'by';
+  note.textContent = ` ${by}${step.forced ? ', forced' : ''}`;
+  item.append(move, note);
+  $('chess-moves').append(item);
+  item.scrollIntoView({ block: 'nearest' });
+}
+
 const onMessage = {
   loaded({ manifest }) {
     modelLoaded = true;
@@ -276,6 +475,11 @@ $('controls').addEventListener('submit', generate);
 $('stop').addEventListener('click', () => worker.postMessage({ type: 'stop' }));
 $('model').addEventListener('change', () => loadModel(selectedEntry()));
 $('temperature').addEventListener('input', checkTemperatureField);
+$('chess-play').addEventListener('click', playChess);
+$('chess-pause').addEventListener('click', () => {
+  if (chess) chess.paused = true; // the loop stops after the move in flight
+});
+$('chess-new').addEventListener('click', newGame);
 
 try {
   models = await fetchRegistry();

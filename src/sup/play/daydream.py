@@ -113,7 +113,8 @@ MAX_MOVES = 1000
 
 def parse_move_request(body: dict):
     """``POST /v1/daydream/move``: ``{"model", "moves": [UCI moves so far], "temperature"?,
-    "seed"?}`` -> (model, moves, temperature or None, seed). ApiError on a bad field."""
+    "seed"?, "reply"?: {"level": 0..20}}`` -> (model, moves, temperature or None, seed,
+    the engine's reply level or None). ApiError on a bad field."""
     from sup.play.openai_api import invalid
     from sup.play.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE
 
@@ -137,11 +138,28 @@ def parse_move_request(body: dict):
     seed = body.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise invalid("seed", "seed must be an integer from 0 to 2**32 - 1")
-    return model, moves, temperature, seed
+    return model, moves, temperature, seed, parse_reply(body.get("reply"))
 
 
-def serve_move(lm, moves: list[str], temperature: float, seed: int) -> dict:
-    """The model's move after ``moves``, with the tries the engine refused."""
+def parse_reply(reply) -> int | None:
+    """``"reply": {"level": N}``: the engine answers the model's move at Skill Level N
+    (0 to 20, as ``--level``); absent or null: no reply."""
+    from sup.play.openai_api import invalid
+
+    if reply is None:
+        return None
+    level = reply.get("level") if isinstance(reply, dict) and set(reply) == {"level"} else None
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 20:
+        raise invalid("reply", 'reply must be {"level": N} with N an integer from 0 to 20')
+    return level
+
+
+def serve_move(lm, moves: list[str], temperature: float, seed: int,
+               reply_level: int | None = None) -> dict:  # fmt: skip
+    """The model's move after ``moves``, with the tries the engine refused, the position
+    after it (``fen``) and how the game stands (``end``, ``winner``: see ``ending``); with
+    ``reply_level``, the engine's answer too (``reply``: null when the model's move ended
+    the game), so a page can play a game with one request per model move."""
     from sup.chess.engine import Engine
     from sup.chess.tiers import tier
     from sup.instruments.match import MatchSettings, model_move
@@ -157,8 +175,39 @@ def serve_move(lm, moves: list[str], temperature: float, seed: int) -> dict:
         if bad is not None:
             raise invalid("moves", f"moves[{bad}] {moves[bad]} is illegal in that position")
         legal = engine.legal_moves(moves)
-    if not legal:
-        raise invalid("moves", "the game is over: there is no legal move to make")
-    rule = MatchSettings(temperature=temperature, attempts=ATTEMPTS, seed=seed)
-    step = model_move(Voice("bundle", lm.bundle.path, _lm=lm), legal, moves, rule, 0)
-    return {"object": "daydream.move", "ply": len(moves) + 1, **step}
+        if not legal:
+            raise invalid("moves", "the game is over: there is no legal move to make")
+        rule = MatchSettings(temperature=temperature, attempts=ATTEMPTS, seed=seed)
+        step = model_move(Voice("bundle", lm.bundle.path, _lm=lm), legal, moves, rule, 0)
+        played = [*moves, step["move"]]
+        out = {"object": "daydream.move", "ply": len(played), **step, **ending(engine, played)}
+        if reply_level is not None:
+            out["reply"] = None if out["end"] else engine_reply(engine, played, reply_level)
+    return out
+
+
+def engine_reply(engine, moves: list[str], level: int) -> dict:
+    """The engine's move after ``moves`` at Skill Level ``level``, searching one ply as
+    the harness's opponent does (``MatchSettings.depth``), and the game after it."""
+    from sup.instruments.match import MatchSettings
+
+    engine.set_skill(level)
+    move = engine.best_move(moves, depth=MatchSettings.depth)
+    played = [*moves, move]  # ending() said the game goes on: there is a legal move
+    return {"ply": len(played), "move": move, **ending(engine, played)}
+
+
+def ending(engine, moves: list[str]) -> dict:
+    """The position after ``moves`` as a FEN, and whether the game ended there by the
+    harness's rules (``match.py``): ``end`` is "checkmate" (``winner`` the side that
+    moved last), "stalemate" (no legal move, not in check), "threefold repetition" (the
+    position's third occurrence after a move, the start not counted, as the harness
+    counts) or null while the game goes on; the ply cap is the caller's."""
+    now = engine.board(moves)
+    end, winner = None, None
+    if not engine.legal_moves(moves):
+        end = "checkmate" if now["Checkers"] else "stalemate"
+        winner = ("white", "black")[(len(moves) - 1) % 2] if now["Checkers"] else None
+    elif sum(engine.position_key(moves[:n]) == now["Key"] for n in range(1, len(moves))) >= 2:
+        end = "threefold repetition"
+    return {"fen": now["Fen"], "end": end, "winner": winner}

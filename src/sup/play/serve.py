@@ -234,10 +234,11 @@ def create_api(
     @api.post("/daydream/move")
     async def daydream_move(request: Request):
         """A daydream release's next move after ``moves``, with the tries the engine
-        refused (``play/daydream.py``); not part of OpenAI's protocol."""
+        refused, the position after it and, if asked, the engine's reply
+        (``play/daydream.py``); not part of OpenAI's protocol."""
         from sup.play.daydream import parse_move_request, serve_move
 
-        name, moves, temperature, seed = parse_move_request(
+        name, moves, temperature, seed, level = parse_move_request(
             parse_json(await read_body(request, max_body_bytes))
         )
         entry = await find(name, "model")
@@ -246,7 +247,7 @@ def create_api(
             raise invalid("model", f"{entry['id']} is not a game release: use /v1/completions")
         if temperature is None:
             temperature = model.lm.generation["defaults"]["temperature"]
-        reply = await run_in_threadpool(serve_move, model.lm, moves, temperature, seed)
+        reply = await run_in_threadpool(serve_move, model.lm, moves, temperature, seed, level)
         return {"model": entry["id"], **reply}
 
     async def find(name: str, param: str) -> dict:
