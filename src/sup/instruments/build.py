@@ -209,16 +209,19 @@ def run_build(
             finish("harness", key, headline=instrument.headline_value(result))
 
         if release_id:
-            game = (instrument.game,) if instrument.game else ()  # older keys stay valid
+            # older keys stay valid: only what an instrument adds goes into its key
+            game = (instrument.game,) if instrument.game else ()
+            fp32 = () if instrument.int8 else ("fp32",)
             key = digest("release", steps["harness"]["key"], release_id, str(releases),
-                         instrument.controls, *game)  # fmt: skip
+                         instrument.controls, *game, *fp32)  # fmt: skip
             if not done("release", key, Path(releases) / release_id / "manifest.json"):
                 from sup.ship.release import release
 
                 report(f"release: {release_id}")
                 # replace only a release this build made: never someone else's
                 ours = steps.get("release", {}).get("id") == release_id
-                release(out / "run", release_id, releases, int8=True, data_dir=out / "data",
+                release(out / "run", release_id, releases, int8=instrument.int8,
+                        data_dir=out / "data",
                         demo_prompt=instrument.demo_prompt, card_notes=out / "card-notes.md",
                         controls=instrument.controls, game=instrument.game,
                         force=ours)  # fmt: skip
