@@ -92,3 +92,22 @@ def test_a_position_with_one_legal_move_lists_just_that_move():
     with Engine(tier("regular")) as engine:
         assert engine.replay(game) is None
         assert engine.legal_moves(game) == ["g2f1"]
+
+
+@pytest.mark.parametrize("name", sorted(TIERS))
+def test_replay_finds_the_first_illegal_move_as_a_ply_by_ply_check_does(name):
+    """``replay`` asks once per game (the engine stops applying moves at the first
+    illegal one); each ply checked against the legal list must agree with it."""
+    with Engine(tier(name)) as engine:
+        game: list[str] = []
+        for _ in range(12):  # a legal game: the engine's moves at depth 1
+            game.append(engine.best_move(game, depth=1))
+        assert engine.replay(game) is None
+        for at in (0, 5, 11):
+            for wrong in (game[at - 1] if at else "a1a1", game[at][2:] + game[at][:2]):
+                broken = [*game[:at], wrong, *game[at + 1 :]]
+                by_ply = next(
+                    (p for p, m in enumerate(broken) if m not in engine.legal_moves(broken[:p])),
+                    None,
+                )
+                assert engine.replay(broken) == by_ply

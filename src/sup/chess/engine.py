@@ -213,8 +213,21 @@ class Engine:
         self.ready()
 
     def replay(self, moves: list[str]) -> int | None:
-        """The index of the first illegal move of ``moves``, or None if all are legal."""
-        for ply, move in enumerate(moves):
-            if move not in self.legal_moves(moves[:ply]):
-                return ply
-        return None
+        """The index of the first illegal move of ``moves``, or None if all are legal.
+
+        One query, not one per ply: ``position ... moves`` applies moves only while each
+        is in the engine's legal list and stops at the first that is not, so the number
+        of plies the position has advanced (read from its FEN's move counters) is where
+        the first illegal move stands."""
+        applied = self.plies_played(moves)
+        return None if applied == len(moves) else applied
+
+    def plies_played(self, moves: list[str]) -> int:
+        """How many of ``moves`` the engine applied from the start position: its FEN's
+        full-move number and side to move (every tier starts at move 1, White to move)."""
+        fields = self.board(moves)["Fen"].split()
+        try:
+            side, fullmove = fields[1], int(fields[-1])
+        except (IndexError, ValueError):
+            raise EngineFailure(f"the engine described a position oddly: {fields!r}") from None
+        return 2 * (fullmove - 1) + (side == "b")
