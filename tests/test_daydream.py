@@ -78,6 +78,9 @@ def test_the_report_counts_phases_and_intervals_from_hand_made_games():
     r = match.summarise(games, tier("micro"), match.MatchSettings())
     assert r["aborted"] == 1 and r["model_moves"] == 5
     assert [(p["k"], p["n"]) for p in r["by_phase"]] == [(1, 2), (1, 2), (1, 1)]
+    # a phase's games are resampled whole: one clean and one missed game span 0 to 1
+    assert [p["games"] for p in r["by_phase"]] == [2, 2, 1]
+    assert [p["cluster_ci95"] for p in r["by_phase"]] == [[0.0, 1.0], [0.0, 1.0], [1.0, 1.0]]
     assert r["first_try_legal"]["rate"] == 3 / 5
     low, high = r["first_try_legal"]["ci95"]
     assert low == pytest.approx(0.2307, abs=1e-3) and high == pytest.approx(0.8824, abs=1e-3)

@@ -47,7 +47,11 @@ def daydream_lines(report: dict) -> list[str]:
     def ci(r):
         return f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]"
 
-    phases = ", ".join(f"plies {p['plies']}: {p['rate']:.3f} {ci(p)} (n={p['n']})"
+    def cluster(p):  # reports written before phases carried one have none
+        low_high = p.get("cluster_ci95")
+        return f", games [{low_high[0]:.3f}, {low_high[1]:.3f}]" if low_high else ""
+
+    phases = ", ".join(f"plies {p['plies']}: {p['rate']:.3f} {ci(p)}{cluster(p)} (n={p['n']})"
                        for p in report["by_phase"])  # fmt: skip
     res = report["results"]
     return [

@@ -29,7 +29,8 @@ The rules of a match (also written into every report, under ``settings``):
   draw, "ply cap"), or an engine failure (aborted: counted, left out of the results).
 
 Intervals are 95%: Wilson for proportions of moves or games (moves within a game are
-not independent, so the overall rate also carries a cluster bootstrap over games), and
+not independent, so the overall rate and each phase's also carry a cluster bootstrap
+over the games with moves in it), and
 a cluster bootstrap over games for the mean illegal mass.
 """
 
@@ -190,8 +191,18 @@ def summarise(played: list[dict], tier: Tier, s: MatchSettings) -> dict:
     overall["cluster_ci95"] = list(cluster_bootstrap(per_game_clean, per_game_moves))
     phases = []
     for low, high in PHASES:
-        inside = [m for m in moves if m["ply"] >= low and (high is None or m["ply"] <= high)]
-        phases.append({"plies": f"{low}-{high}" if high else f"{low}+", **first_try(inside)})
+
+        def in_phase(m: dict, low=low, high=high) -> bool:
+            return m["ply"] >= low and (high is None or m["ply"] <= high)
+
+        inside = [m for m in moves if in_phase(m)]
+        # late plies come from a few long games: resample the games, not the moves
+        by_game = [[m for m in g["model_moves"] if in_phase(m)] for g in finished]
+        by_game = [group for group in by_game if group]
+        cluster = cluster_bootstrap([sum(1 for m in group if not m["tried"]) for group in by_game],
+                                    [len(group) for group in by_game])  # fmt: skip
+        phases.append({"plies": f"{low}-{high}" if high else f"{low}+", **first_try(inside),
+                       "games": len(by_game), "cluster_ci95": list(cluster)})  # fmt: skip
     by_ply = []
     for start in range(1, max((m["ply"] for m in moves), default=0) + 1, BY_PLY_BIN):
         inside = [m for m in moves if start <= m["ply"] < start + BY_PLY_BIN]
