@@ -39,6 +39,8 @@ def cmd_play(args) -> int:
         return play_game(lm, located.path, settings, args)
     if args.json:
         raise UsageError("--json is for game releases (daydream); this one writes text")
+    if trained_chat(lm.manifest):  # `sup guppy "hi guppy"`: one turn of a chat
+        return one_turn(lm, located.path, settings, args)
     prompt = build_prompt(
         lm.manifest.get("controls"),
         getattr(args, "control_flags", {}),
@@ -84,6 +86,35 @@ def play_game(lm, path, settings: dict, args) -> int:
                 show)  # fmt: skip
     if args.json:
         print(json.dumps(game))
+    return 0
+
+
+def trained_chat(manifest: dict) -> bool:
+    """A model trained on conversations (its template has <|markers|>): its prompt is a
+    message, never text to continue. A plain-text template keeps playing as text."""
+    from sup.play.chat import special_markers
+
+    chat = manifest.get("chat")
+    return isinstance(chat, dict) and bool(special_markers(chat))
+
+
+def one_turn(lm, path, settings: dict, args) -> int:
+    from sup.cli.chat import ChatSession, dropped_note
+    from sup.instruments.voices import Voice
+    from sup.play.sampling import check_prompt
+
+    text = check_prompt(" ".join(args.prompt))
+    if not text.strip():
+        raise UsageError(f'{lm.id} is a chat model: say something (sup {args.name} "hi")')
+    out = sys.stdout
+    shown = terminal_safe(out)
+    for piece in ChatSession(Voice("bundle", path, _lm=lm), settings, args.seed).ask(
+        text, dropped_note
+    ):
+        out.write(shown(piece))
+        out.flush()
+    out.write("\n")
+    out.flush()
     return 0
 
 

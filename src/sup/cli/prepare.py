@@ -11,6 +11,11 @@ def cmd_prepare(args) -> int:
 
     # Stage lines only on a terminal: a pipe or CI log gets the one summary line.
     report = (lambda text: print(f"{text}...", file=sys.stderr)) if sys.stderr.isatty() else None
+    chat = None
+    if args.chat:
+        from sup.play.chat import load_chat_template
+
+        chat = load_chat_template(Path(args.chat))
     meta = prepare(
         Path(args.input),
         args.tokenizer,
@@ -19,6 +24,7 @@ def cmd_prepare(args) -> int:
         args.force,
         shard_tokens=SHARD_TOKENS if args.shard_tokens is None else args.shard_tokens,
         report=report,
+        chat=chat,
     )
     tr, va = meta["train"], meta["val"]
     shards = len(tr["shards"]) + len(va["shards"])
@@ -29,6 +35,13 @@ def cmd_prepare(args) -> int:
         f"{shards} shard{'s' if shards != 1 else ''} -> {args.out}",
         file=sys.stderr,
     )
+    if "loss_mask" in meta:
+        m = meta["loss_mask"]
+        print(
+            f"loss mask: {m['train']['targets']:,} of {tr['tokens']:,} train tokens are "
+            "assistant targets",
+            file=sys.stderr,
+        )
     if va["oov_chars"]:
         print(
             f"note: {va['oov_chars']} val characters are not in the train vocabulary "
@@ -47,11 +60,20 @@ def cmd_prepare(args) -> int:
 
 def add_commands(sub) -> None:
     pr = sub.add_parser("prepare", help="tokenize a corpus into train/val token shards")
-    pr.add_argument("input", help="text file, directory of text files, or .jsonl with 'text'")
+    pr.add_argument(
+        "input",
+        help="text file, directory of text files, .jsonl with 'text' (or 'messages', with --chat)",
+    )
     pr.add_argument(
         "--tokenizer", default="char", help="char | byte | bpe:N | bpe-words:N (default char)"
     )
     pr.add_argument("--out", required=True, help="data directory to create")
+    pr.add_argument(
+        "--chat",
+        metavar="TEMPLATE.json",
+        help="the input is chat JSONL (conversations): render with this template, train "
+        "its <|markers|> as special tokens, and mask the loss to the assistant's tokens",
+    )
     pr.add_argument("--val-fraction", type=float, default=0.1)
     pr.add_argument(
         "--shard-tokens",

@@ -13,6 +13,10 @@ start is the ``windows`` config key:
   that follows it in the window. A corpus of short, conditioned documents learns its
   conditions from every window instead of from the windows that happen to hold a head.
 
+A chat corpus carries a loss mask (``engine/prepare_chat.py``): its targets outside the
+assistant's tokens come back as ``IGNORE``, which the loss skips; windows are drawn
+exactly as without one, so the mask changes what counts, never which batches are read.
+
 Validation: ``val_starts`` spaces windows evenly over the val split (over its document
 starts, for ``documents``). They are the same for every run on that data and draw no
 random numbers, so val figures compare across runs and resuming does not disturb the
@@ -28,12 +32,15 @@ from sup.errors import SupError
 from sup.formats.data import TokenShards
 
 WINDOWS = ("anywhere", "documents")
+IGNORE = -100  # a target the loss skips (F.cross_entropy's default ignore_index)
 
 
 class BatchSampler:
     def __init__(self, tokens: TokenShards, block: int, batch: int, seed: int,
-                 windows: str = "anywhere", eot_id: int | None = None):  # fmt: skip
+                 windows: str = "anywhere", eot_id: int | None = None,
+                 mask: TokenShards | None = None):  # fmt: skip
         self.tokens, self.block, self.batch = tokens, block, batch
+        self.mask = mask
         self.generator = torch.Generator().manual_seed(seed)
         self.starts = None  # None: anywhere
         if windows == "documents":
@@ -48,13 +55,23 @@ class BatchSampler:
             pick = torch.randint(len(self.starts), (self.batch,), generator=self.generator)
             starts = self.starts[pick.numpy()]
         chunk = torch.from_numpy(self.tokens.windows(starts, self.block + 1))
-        return chunk[:, :-1], chunk[:, 1:]
+        return chunk[:, :-1], masked_targets(chunk[:, 1:], self.mask, starts + 1)
 
     def state(self) -> torch.Tensor:
         return self.generator.get_state()
 
     def restore(self, state: torch.Tensor) -> None:
         self.generator.set_state(state)
+
+
+def masked_targets(
+    targets: torch.Tensor, mask: TokenShards | None, starts: np.ndarray
+) -> torch.Tensor:
+    """``targets`` (windows from ``starts``) with ``IGNORE`` where the mask is 0."""
+    if mask is None:
+        return targets
+    keep = torch.from_numpy(mask.windows(starts, targets.size(1))) != 0
+    return targets.masked_fill(~keep, IGNORE)
 
 
 def document_starts(

@@ -121,6 +121,11 @@ def _jsonl_documents(path: Path) -> Iterator[Document]:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
                 raise SupError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            if isinstance(obj, dict) and "messages" in obj and "text" not in obj:
+                raise SupError(
+                    f"{path}:{lineno}: this line is a conversation: prepare chat corpora "
+                    "with --chat TEMPLATE.json"
+                )
             if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
                 raise SupError(f'{path}:{lineno}: each JSONL line needs a string "text" field')
             text = obj["text"]

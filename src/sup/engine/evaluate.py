@@ -52,10 +52,13 @@ def evaluate_windows(
     device: torch.device,
     precision: str,
     lengths: np.ndarray | None = None,
+    mask: TokenShards | None = None,
 ) -> dict:
     """Mean loss and bits per byte over fixed windows (used for val checks in training).
 
     ``lengths`` is ``byte_lengths(tok)``; callers that evaluate repeatedly build it once.
+    ``mask`` (a chat corpus's loss mask): only the targets it marks count, in the loss,
+    the bits and the bytes, so val_bpb is bits per byte of the assistant's text.
 
     Targets that are ``<unk>`` get the spelling charge in bits but count 0 bytes, which
     can only raise the figure; ``sup eval`` gives the exact per-character accounting.
@@ -71,6 +74,10 @@ def evaluate_windows(
         chunk = torch.from_numpy(tokens.windows(starts[i : i + batch_size], block + 1))
         nats = target_nats(model, chunk[:, :-1], chunk[:, 1:], device, precision)
         targets = chunk[:, 1:].numpy()
+        if mask is not None:
+            counted = mask.windows(starts[i : i + batch_size] + 1, block) != 0
+            nats = nats * torch.from_numpy(counted)
+            targets = targets[counted]
         batch_nats = nats.sum().item()
         total_nats += batch_nats
         total_bits += batch_nats / LN2
@@ -79,7 +86,7 @@ def evaluate_windows(
         total_bytes += int(lengths[targets].sum())
         count += targets.size
     model.train(was_training)
-    return {"val_loss": total_nats / count, "val_bpb": total_bits / max(total_bytes, 1)}
+    return {"val_loss": total_nats / max(count, 1), "val_bpb": total_bits / max(total_bytes, 1)}
 
 
 @torch.no_grad()

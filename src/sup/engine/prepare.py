@@ -169,8 +169,11 @@ def prepare(
     force: bool = False,
     shard_tokens: int = SHARD_TOKENS,
     report: Report | None = None,
+    chat: dict | None = None,
 ) -> dict:
-    """Write the data directory ``out``; returns its meta.json."""
+    """Write the data directory ``out``; returns its meta.json. With ``chat`` (a checked
+    chat template) the input is conversations and the directory carries a loss mask
+    (``engine/prepare_chat.py``)."""
     report = report or (lambda text: None)
     out = Path(out)
     if not 0 < val_fraction < 1:
@@ -181,6 +184,14 @@ def prepare(
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
     if out.exists() and not (out.is_dir() and (out / META).exists()):
         raise UsageError(f"{out} is not a sup data directory; refusing to replace it")
+    if chat is not None:
+        from sup.engine.prepare_chat import prepare_chat
+
+        meta, tmp = prepare_chat(
+            input_path, tokenizer_spec, chat, out, val_fraction, shard_tokens, report
+        )
+        _replace(tmp, out)
+        return meta
     corpus = open_corpus(input_path)
 
     report(f"reading {corpus.path}")

@@ -68,6 +68,7 @@ def write_run_info(
     run_dir: Path, cfg: TrainConfig, data_dir: Path, model: GPT, tokenizer: Tokenizer
 ) -> dict:
     stats = model.stats()
+    meta = load_meta(data_dir)
     info = {
         "format": RUN_FORMAT,
         "version": RUN_VERSION,
@@ -83,7 +84,9 @@ def write_run_info(
         "data": {
             "dir": str(Path(data_dir).resolve()),
             "sha256": data_fingerprint(data_dir),
-            "documents": load_meta(data_dir)["source"]["documents"],
+            "documents": meta["source"]["documents"],
+            # a chat corpus's template: what the model's turns look like (export uses it)
+            **({"chat": meta["chat"]["template"]} if "chat" in meta else {}),
         },
     }
     save_tokenizer(tokenizer, Path(run_dir) / "tokenizer.json")

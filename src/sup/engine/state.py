@@ -133,6 +133,7 @@ def build_state(
     device: torch.device,
     precision: str,
     eot_id: int | None = None,
+    mask: TokenShards | None = None,
 ) -> TrainState:
     """A fresh state at step 0: weights initialised from ``cfg.seed``."""
     check_fits(cfg, vocab_size, device, training=True, precision=precision)
@@ -148,6 +149,6 @@ def build_state(
         optimizer=make_optimizer(trained_tensors(model, master), cfg, device),
         scaler=torch.amp.GradScaler(device.type, enabled=precision == "fp16"),
         sampler=BatchSampler(
-            train_tokens, cfg.block_size, cfg.batch_size, cfg.seed, cfg.windows, eot_id
+            train_tokens, cfg.block_size, cfg.batch_size, cfg.seed, cfg.windows, eot_id, mask
         ),
     )

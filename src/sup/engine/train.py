@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from sup.engine.batches import check_length, val_starts
+from sup.engine.batches import IGNORE, check_length, val_starts
 from sup.engine.config import TrainConfig, parse_override
 from sup.engine.device import (
     autocast,
@@ -53,7 +53,7 @@ from sup.engine.vocab import Tokenizer, load_tokenizer
 from sup.errors import Interrupted, SupError, UsageError
 from sup.fileio import write_json_atomic, write_text_atomic
 from sup.formats.accounting import byte_lengths
-from sup.formats.data import TokenShards, load_meta, load_tokens
+from sup.formats.data import TokenShards, load_mask, load_meta, load_tokens
 from sup.formats.run import METRICS, RUN_FILE, checkpoint_name, read_metrics, read_pointer
 
 # What a resume may change: how long it runs and how it reports, never what it learns.
@@ -129,7 +129,12 @@ def train_step(state: TrainState, forward) -> dict:
         x, y = x.to(state.device), y.to(state.device)
         with autocast(state.device, state.forward_precision):
             logits, _ = forward(x)
-        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
+        flat = logits.float().view(-1, logits.size(-1))
+        if state.sampler.mask is None:
+            loss = F.cross_entropy(flat, y.reshape(-1))
+        else:  # the mean over counted targets; a window with none adds nothing
+            counted = (y != IGNORE).sum().clamp(min=1)
+            loss = F.cross_entropy(flat, y.reshape(-1), reduction="sum") / counted
         loss_sum = loss.detach() if loss_sum is None else loss_sum + loss.detach()
         state.scaler.scale(loss / accum).backward()
     if state.master:
@@ -186,6 +191,8 @@ class Setup:
     tokenizer: Tokenizer
     train_tokens: TokenShards
     val_tokens: TokenShards
+    train_mask: TokenShards | None = None  # a chat corpus's loss mask (batches.py)
+    val_mask: TokenShards | None = None
 
 
 def _setup(cfg: TrainConfig, data_dir: Path) -> Setup:
@@ -195,7 +202,22 @@ def _setup(cfg: TrainConfig, data_dir: Path) -> Setup:
     val_tokens = load_tokens(data_dir, "val", meta)
     check_length(train_tokens, cfg.block_size, "train")
     check_length(val_tokens, cfg.block_size, "val")
-    return Setup(cfg, Path(data_dir), tok, train_tokens, val_tokens)
+    longest = meta.get("chat", {}).get("longest")
+    if longest and longest["tokens"] > cfg.block_size + 1:
+        raise SupError(
+            f"{longest['where']}: a conversation of {longest['tokens']} tokens is longer "
+            f"than block_size + 1 ({cfg.block_size + 1}), so its end would never be "
+            "trained: shorten it or raise block_size"
+        )
+    return Setup(
+        cfg,
+        Path(data_dir),
+        tok,
+        train_tokens,
+        val_tokens,
+        load_mask(data_dir, "train", meta),
+        load_mask(data_dir, "val", meta),
+    )
 
 
 def start(
@@ -228,7 +250,9 @@ def start(
     device = pick_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
     tok = setup.tokenizer
-    state = build_state(cfg, tok.vocab_size, setup.train_tokens, device, precision, tok.eot_id)
+    state = build_state(
+        cfg, tok.vocab_size, setup.train_tokens, device, precision, tok.eot_id, setup.train_mask
+    )
     if resume:
         clean_stale_staging(run_dir)  # train() holds the lock: nothing else writes here
         state.restore(run_dir)
@@ -343,6 +367,7 @@ def _train_loop(
                             state.device,
                             state.precision,
                             token_byte_lengths,
+                            setup.val_mask,
                         )
                     )
                     if not math.isfinite(record["val_loss"]):

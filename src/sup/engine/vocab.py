@@ -61,11 +61,14 @@ class BpeTokenizer:
         self.eot_id = eot
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int, words: bool = False) -> BpeTokenizer:
+    def train(
+        cls, texts: Iterable[str], vocab_size: int, words: bool = False, specials: tuple = ()
+    ) -> BpeTokenizer:
         """Train on ``texts``: pieces of documents, each cut at a safe point
         (``bpe_pieces``) so that pre-tokenization sees whole words. ``words``: split at
         whitespace only (``bpe-words:N``, ``formats.bpe.WORDS_PATTERN``), not by GPT-2's
-        letter/number/punctuation classes, so a word such as ``e2e4`` can become a token."""
+        letter/number/punctuation classes, so a word such as ``e2e4`` can become a token.
+        ``specials``: special tokens after ``<|endoftext|>`` (a chat template's markers)."""
         from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
         tok = Tokenizer(models.BPE())
@@ -79,7 +82,7 @@ class BpeTokenizer:
         tok.decoder = decoders.ByteLevel()
         trainer = trainers.BpeTrainer(
             vocab_size=vocab_size,
-            special_tokens=[EOT],
+            special_tokens=[EOT, *specials],
             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
             show_progress=False,
         )
@@ -114,7 +117,8 @@ class BpeTokenizer:
         return self._bytes_table[token_id]
 
     def special_tokens(self) -> dict[str, int]:
-        return {EOT: self.eot_id}
+        """``<|endoftext|>`` and any other special tokens (a chat model's turn markers)."""
+        return {t["content"]: t["id"] for t in self.hf_json.get("added_tokens", [])}
 
     def to_json(self) -> dict:
         return {**json_header(self), "hf": self.hf_json}
@@ -201,16 +205,21 @@ def parse_spec(spec: str) -> tuple[str, int | None]:
     )
 
 
-def train_tokenizer(spec: str, documents: Iterable[Iterable[str]]) -> Tokenizer:
+def train_tokenizer(
+    spec: str, documents: Iterable[Iterable[str]], specials: tuple = ()
+) -> Tokenizer:
     """A tokenizer for ``spec`` trained on ``documents``, each an iterable of text
-    chunks (read lazily: a corpus streams through once)."""
+    chunks (read lazily: a corpus streams through once). ``specials``: extra special
+    tokens, BPE only (a chat template's markers)."""
     kind, size = parse_spec(spec)
+    if specials and kind not in ("bpe", "bpe-words"):
+        raise UsageError(f"a chat corpus needs a BPE tokenizer (bpe:N), not {spec!r}")
     if kind == "char":
         return CharTokenizer.train(chunk for doc in documents for chunk in doc)
     if kind == "byte":
         return ByteTokenizer()
     pieces = (p for doc in documents for p in bpe_pieces(doc))
-    return BpeTokenizer.train(pieces, size, words=kind == "bpe-words")
+    return BpeTokenizer.train(pieces, size, words=kind == "bpe-words", specials=specials)
 
 
 def tokenizer_from_json(obj: dict) -> Tokenizer:

@@ -147,6 +147,7 @@ class PureBpe:
         if EOT not in specials:
             raise SupError(f"tokenizer.json: BPE tokenizer has no {EOT} token")
         self.eot_id = specials[EOT]
+        self.specials = specials  # <|endoftext|> and, in a chat model, its turn markers
         self.vocab_size = obj["vocab_size"]
         # Checked before the tables below are sized or indexed by them (a damaged file
         # could otherwise ask for a terabyte list, or index from the end).
@@ -191,6 +192,9 @@ class PureBpe:
 
     def token_bytes(self, token_id: int) -> bytes:
         return self._bytes[token_id]
+
+    def special_tokens(self) -> dict[str, int]:
+        return dict(self.specials)
 
     def decode(self, ids: list[int]) -> str:
         return b"".join(self._bytes[i] for i in ids).decode("utf-8", errors="replace")

@@ -15,7 +15,11 @@ spec), ``dtype``, ``shard_tokens``, ``source`` (path, kind, sha256, documents, c
 ``split`` (the rule in words, ``val_fraction``), ``train`` and ``val`` (documents,
 chars, bytes, tokens, ``shards``: the shard files in order with their token counts;
 val also ``oov_chars``), ``overlap`` (val lines that occur verbatim in train) and
-``files`` (the sha256 of every other file in the directory).
+``files`` (the sha256 of every other file in the directory). A chat corpus
+(``prepare --chat``) adds ``<split>-mask-NNNNNN.bin``, one uint8 per token (1: a
+target the loss counts), listed under ``loss_mask`` (rule; per split ``targets`` and
+``shards``, sized like the token shards), and ``chat`` (template, special token ids,
+longest conversation); ``engine/prepare_chat.py`` says how they are made.
 
 A split is read as one sequence through memory maps (``TokenShards``), so training on
 a corpus larger than memory reads only the windows it uses. Version 1 directories (one
@@ -84,6 +88,16 @@ def load_meta(data_dir: Path) -> dict:
             raise ValueError("tokenizer vocab_size")
         if type(source["documents"]) is not int or source["documents"] < 1:
             raise ValueError("source documents")
+        if "loss_mask" in meta:
+            for split in SPLITS:
+                mask = meta["loss_mask"][split]
+                if [s["tokens"] for s in mask["shards"]] != [
+                    s["tokens"] for s in meta[split]["shards"]
+                ]:
+                    raise ValueError(f"{split} mask shards do not match the token shards")
+                for shard in mask["shards"]:
+                    if not isinstance(shard["file"], str) or not FILE_NAME_RE.match(shard["file"]):
+                        raise ValueError(f"mask shard file {shard['file']!r}")
     except (KeyError, TypeError, ValueError) as e:
         raise SupError(f"{path} is damaged ({e!r}): re-run `sup prepare`") from None
     return meta
@@ -149,9 +163,22 @@ def load_tokens(data_dir: Path, split: str, meta: dict | None = None) -> TokenSh
     """The ``split`` ("train" or "val") of a data directory, memory-mapped."""
     data_dir = Path(data_dir)
     meta = meta or load_meta(data_dir)
-    dtype = np.dtype(meta["dtype"])
+    return _load_shards(data_dir, meta[split]["shards"], np.dtype(meta["dtype"]))
+
+
+def load_mask(data_dir: Path, split: str, meta: dict | None = None) -> TokenShards | None:
+    """The loss mask of ``split`` (one uint8 per token, 1 on a counted target), or None
+    for a directory without one (every target counts)."""
+    data_dir = Path(data_dir)
+    meta = meta or load_meta(data_dir)
+    if "loss_mask" not in meta:
+        return None
+    return _load_shards(data_dir, meta["loss_mask"][split]["shards"], np.dtype(np.uint8))
+
+
+def _load_shards(data_dir: Path, shards: list[dict], dtype: np.dtype) -> TokenShards:
     arrays = []
-    for shard in meta[split]["shards"]:
+    for shard in shards:
         path = data_dir / shard["file"]
         if not path.is_file():
             raise SupError(f"{path} is missing: re-run `sup prepare`")
@@ -172,6 +199,9 @@ class DataDir:
 
     def tokens(self, split: str) -> TokenShards:
         return load_tokens(self.path, split, self.meta)
+
+    def mask(self, split: str) -> TokenShards | None:
+        return load_mask(self.path, split, self.meta)
 
 
 def open_data(data_dir: Path) -> DataDir:

@@ -79,6 +79,65 @@ class Voice:
             self._ends = ending_tokens(tok)
         return continuation_probs(kv, empty_past, context[-room:], encoded, self._ends)
 
+    def chat_template(self) -> dict:
+        """The chat template of a chat model (a bundle's manifest, or the run's corpus);
+        a one-line error for any other model."""
+        if self.kind == "bundle":
+            template = self._lm.manifest.get("chat")
+        else:
+            template = self._run.info["data"].get("chat")
+        if template is None:
+            raise UsageError(
+                f"{self.path} is not a chat model (no chat template): play it with "
+                "sup NAME or sup sample"
+            )
+        return template
+
+    def reply_ids(self, messages: list[dict], tokens: int, temperature: float, seed: int,
+                  top_k: int | None = None, top_p: float | None = None):  # fmt: skip
+        """(the reply's token ids as they are sampled, messages dropped to fit): the
+        chat prompt cropped at whole turns (``play/chat.py``), stop tokens left out."""
+        template = self.chat_template()
+        if self.kind == "bundle":
+            lm = self._lm
+            context, dropped = lm.chat_context(template, messages, tokens)
+            stops = set(lm.generation["stop_ids"])
+            ids = lm.generate(context, tokens, temperature=temperature, top_k=top_k,
+                              top_p=top_p, seed=seed)  # fmt: skip
+        else:
+            context, dropped, stops = self._run_chat_context(template, messages, tokens)
+            ids = self._generate_run(context, tokens, temperature, seed, stops, top_k, top_p)
+        return (i for i in ids if i not in stops), dropped
+
+    def reply(self, messages: list[dict], tokens: int, temperature: float, seed: int) -> str:
+        """The assistant's next message as text."""
+        from sup.play.sampling import Utf8Stream
+
+        ids, _ = self.reply_ids(messages, tokens, temperature, seed)
+        stream = Utf8Stream()
+        return "".join(stream.push(self.tokenizer.token_bytes(i)) for i in ids) + stream.flush()
+
+    def _run_chat_context(self, template, messages, tokens):
+        from sup.play.chat import fit_turns, special_markers
+
+        tok, block = self._run.tokenizer, self._model.cfg.block_size
+        specials = tok.special_tokens()
+        stops = {tok.eot_id, *(specials[m] for m in special_markers(template) if m in specials)}
+        budget = block - 1 - min(tokens, block // 2)
+        ids, dropped = fit_turns(tok, template, messages, max(budget, 1))
+        context = [tok.eot_id, *ids] if len(ids) < block else ids[-block:]
+        return context, dropped, stops
+
+    def _generate_run(self, context, tokens, temperature, seed, stops, top_k=None, top_p=None):
+        import torch
+
+        from sup.engine.generate import generate
+
+        return generate(
+            self._model, context, tokens, temperature=temperature, top_k=top_k, top_p=top_p,
+            generator=torch.Generator().manual_seed(seed), stop_ids=tuple(stops),
+        )  # fmt: skip
+
     @property
     def tokenizer(self):
         return self._lm.tokenizer if self.kind == "bundle" else self._run.tokenizer

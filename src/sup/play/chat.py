@@ -30,6 +30,7 @@ same rule as plain text.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from sup.errors import SupError
@@ -87,3 +88,84 @@ def render(template: dict, messages: list[dict]) -> str:
     """
     turns = (template[m["role"]].replace(PLACEHOLDER, m["content"]) for m in messages)
     return "".join(turns) + template["generation_prefix"]
+
+
+# A template's special-token markers: ``<|name|>``, letters, digits and underscores.
+MARKER = re.compile(r"<\|[A-Za-z0-9_]+\|>")
+
+
+def special_markers(template: dict) -> list[str]:
+    """The ``<|name|>`` markers a template's role strings and generation prefix use, in
+    first-use order: a chat model's tokenizer holds each as one special token."""
+    found: dict[str, None] = {}
+    for key in (*ROLES, "generation_prefix"):
+        for marker in MARKER.findall(template[key]):
+            found[marker] = None
+    return list(found)
+
+
+def template_pieces(text: str) -> list[tuple[str, bool]]:
+    """Template text cut at its markers: [(piece, is_marker)], in order."""
+    pieces, at = [], 0
+    for m in MARKER.finditer(text):
+        pieces.append((text[at : m.start()], False))
+        pieces.append((m.group(), True))
+        at = m.end()
+    pieces.append((text[at:], False))
+    return [(p, special) for p, special in pieces if p]
+
+
+def split_role(template: dict, role: str) -> tuple[str, str]:
+    """A role's template text before and after its ``{content}``."""
+    before, _, after = template[role].partition(PLACEHOLDER)
+    return before, after
+
+
+def encode_template_text(tok, text: str, specials: dict[str, int]) -> list[int]:
+    """Template text as ids: a marker the tokenizer holds as a special token is that id;
+    everything else (a marker it lacks included) is encoded as text."""
+    out: list[int] = []
+    for piece, marker in template_pieces(text):
+        if marker and piece in specials:
+            out.append(specials[piece])
+        else:
+            out.extend(tok.encode(piece, allow_unk=True))
+    return out
+
+
+def encode_chat(tok, template: dict, messages: list[dict]) -> list[int]:
+    """The prompt ids for ``messages``: each message's template text and content encoded
+    as separate pieces (content always as text, so a typed marker stays text), then the
+    generation prefix. The same pieces as ``engine/chat_data.encode_conversation``, so a
+    prompt matches what the model was trained on. A template with no markers is plain
+    text, encoded whole as ``render`` writes it (how such a model saw its corpus)."""
+    if not special_markers(template):
+        return tok.encode(render(template, messages), allow_unk=True)
+    specials = tok.special_tokens()
+    ids: list[int] = []
+    for m in messages:
+        before, after = split_role(template, m["role"])
+        ids += encode_template_text(tok, before, specials)
+        ids += tok.encode(m["content"], allow_unk=True)
+        ids += encode_template_text(tok, after, specials)
+    return ids + encode_template_text(tok, template["generation_prefix"], specials)
+
+
+def fit_turns(tok, template: dict, messages: list[dict], budget: int) -> tuple[list[int], int]:
+    """The prompt ids for the longest tail of ``messages`` that fits in ``budget`` tokens,
+    cropped at whole turns: leading system messages stay, then the oldest exchanges go,
+    so what is left starts at a user message (or is the last message alone). Returns
+    (ids, messages dropped). When even the last message does not fit, its ids come back
+    whole and the caller decides (crop or refuse)."""
+    system = 0
+    while system < len(messages) and messages[system]["role"] == "system":
+        system += 1
+    head, rest = messages[:system], messages[system:]
+    cuts = [i for i, m in enumerate(rest) if i == 0 or m["role"] == "user"]
+    if rest and cuts[-1] != len(rest) - 1:
+        cuts.append(len(rest) - 1)
+    for dropped in cuts:
+        ids = encode_chat(tok, template, head + rest[dropped:])
+        if len(ids) <= budget:
+            return ids, dropped
+    return (ids, dropped) if rest else (encode_chat(tok, template, head), 0)

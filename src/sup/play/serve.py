@@ -72,7 +72,7 @@ from sup.formats.controls import ControlError, build_prompt
 from sup.formats.manifest import MANIFEST
 from sup.formats.printable import printable
 from sup.formats.registry import REGISTRY_FILE, parse_registry, resolve
-from sup.play.chat import check_chat_template, render
+from sup.play.chat import check_chat_template
 from sup.play.gate import LOOPBACK_HOSTS, ApiGate, ReleaseError, client_message
 from sup.play.openai_api import (
     ApiError,
@@ -264,10 +264,14 @@ def create_api(
         if chat and not entry["chat"]:
             raise invalid("model", f"{entry['id']} is not a chat model: use /v1/completions")
         model = await run_in_threadpool(catalogue.load, entry)
-        prompt = render(model.chat, req.messages) if chat else controlled(model.lm, req)
-        context, _ = await run_in_threadpool(model.lm.context, prompt)
         stops = tuple(model.chat["stop"]) if chat else ()
         sampling = req.sampling(model.lm.generation["defaults"], max_tokens_cap, stops)
+        if chat:  # cropped at whole turns, leaving room for the reply
+            context, _ = await run_in_threadpool(
+                model.lm.chat_context, model.chat, req.messages, sampling.max_tokens
+            )
+        else:
+            context, _ = await run_in_threadpool(model.lm.context, controlled(model.lm, req))
         gone = threading.Event()  # set when this request's client disconnects
         generation = TextGeneration(model.lm, context, sampling, cancel=(gone, stopping))
         reply = Reply(entry["id"], chat)

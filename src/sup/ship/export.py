@@ -36,6 +36,7 @@ from sup.errors import SupError, UsageError
 from sup.fileio import current_umask
 from sup.formats.manifest import GRAPH_FULL, GRAPH_KV, MANIFEST, TOKENIZER, read_manifest
 from sup.formats.tokenizer import CharTokenizer
+from sup.play.chat import encode_chat, special_markers
 from sup.play.runtime import KvRunner, generate_ids, ort_session
 from sup.play.sampling import unprompted_start
 from sup.ship.bundle import write_manifest
@@ -153,13 +154,24 @@ def kv_greedy_check(model, kv: KvRunner, context: list[int], generation: dict) -
     return {"tokens": len(want), "match": first is None, "first_mismatch": first}
 
 
-def generation_info(run: Run, demo_prompt: str, defaults: dict) -> dict:
+def generation_info(run: Run, demo_prompt: str, defaults: dict, chat: dict | None = None) -> dict:
+    """The manifest's generation rule. A chat template's markers are stop tokens too: a
+    reply ends where the model starts a turn (or ends its own), never inside one."""
     tok = run.tokenizer
     multi_document = run.info["data"].get("documents", 1) > 1
+    markers = special_markers(chat) if chat is not None else []
+    specials = tok.special_tokens()
+    missing = [m for m in markers if m not in specials]
+    if missing:
+        raise SupError(
+            f"the chat template uses {missing[0]}, which this model's tokenizer does not "
+            "hold as a special token: export with the template it was trained with "
+            "(sup prepare --chat), or one without <|markers|>"
+        )
     return {
         "prompt_prefix": [tok.eot_id],
         "unprompted_start": unprompted_start(tok, multi_document),
-        "stop_ids": [tok.eot_id],
+        "stop_ids": [tok.eot_id, *(specials[m] for m in markers if specials[m] != tok.eot_id)],
         "banned_ids": [tok.unk_id] if isinstance(tok, CharTokenizer) else [],
         "cache_restart_keep": max(1, run.config.block_size // 2),
         "defaults": defaults,
@@ -209,7 +221,8 @@ def export_bundle(
         from sup.formats.controls import render_prompt
 
         demo_prompt = render_prompt(controls, {f["name"]: f["default"] for f in controls["fields"]})
-    generation = generation_info(run, demo_prompt, defaults)
+    chat = chat if chat is not None else run.info["data"].get("chat")
+    generation = generation_info(run, demo_prompt, defaults, chat)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     os.chmod(work, 0o777 & ~current_umask())  # mkdtemp makes 0700; bundles are shared
@@ -237,7 +250,12 @@ def export_bundle(
                 f"(tolerance {TOLERANCE:g}) on the {bad['graph']} graph at batch "
                 f"{bad['batch']}, {bad['seq']} tokens; nothing was written"
             )
-        context = [*generation["prompt_prefix"], *run.tokenizer.encode(demo_prompt, True)]
+        if chat is not None:  # what a chat player sends: the demo prompt as a user turn
+            turn = [{"role": "user", "content": demo_prompt or "hi"}]
+            prompt_ids = encode_chat(run.tokenizer, chat, turn)
+        else:
+            prompt_ids = run.tokenizer.encode(demo_prompt, True)
+        context = [*generation["prompt_prefix"], *prompt_ids]
         greedy = kv_greedy_check(model, kv, context[-cfg.block_size :], generation)
         if not greedy["match"]:
             raise SupError(
