@@ -61,12 +61,15 @@ def cmd_data(args) -> int:
         raise UsageError(f"{out} already exists: choose another --out or pass --force")
     flags = {"lines": "lines", "drift": "drift", "generator": "generator", "levels": "levels",
              "augment": "augment", "games": "games", "depth": "depth", "min_elo": "min_elo",
-             "workers": "workers", "random_rate": "random_rate",
+             "workers": "workers", "random_rate": "random_rate", "samples": "samples",
              "source": "source_kind", "url": "url", "sha256": "sha256"}  # fmt: skip
     options = {k: getattr(args, a) for k, a in flags.items() if getattr(args, a, None) is not None}
     source = Path(args.source) if args.source else None
     manifest = inst.make_corpus(out, source, options, args.seed)
-    if manifest.get("instrument") == "gatsby":  # stories by side, split by topic
+    if manifest.get("format") == "sup-guppy-corpus":  # conversations by side
+        described = ", ".join(f"{v:,} {k}" for k, v in manifest["counts"].items())
+        described += f" conversations ({len(manifest['topics'])} topics)"
+    elif manifest.get("instrument") == "gatsby":  # stories by side, split by topic
         described = ", ".join(
             f"{c['stories']} {side} stories ({c['topics']} topics)"
             for side, c in manifest["counts"].items()
@@ -181,6 +184,7 @@ def add_commands(sub) -> None:
         help="daydream: share of self-play plies after the opening played at random (default 0)",
     )  # fmt: skip
     d.add_argument("--workers", type=int, help="daydream: self-play processes (default 2)")
+    d.add_argument("--samples", type=int, help="guppy: conversations to generate (default 20000)")
     d.add_argument("--url", help="shakespeare: where to download the source from")
     d.add_argument("--sha256", help="shakespeare: the download's expected sha256")
     d.add_argument("--force", action="store_true", help="overwrite --out if it exists")

@@ -175,13 +175,20 @@ def run_build(
             instrument.make_corpus(build.corpus, source, preset.corpus, seed)
             finish("corpus", key)
 
-        key = digest("prepare", steps["corpus"]["key"], preset.tokenizer)
+        chat = None
+        if instrument.chat is not None:
+            from sup.play.chat import load_chat_template
+
+            chat = load_chat_template(instrument.chat)
+        # older keys stay valid: a chat template enters only a chat instrument's key
+        key = digest("prepare", steps["corpus"]["key"], preset.tokenizer,
+                     *((chat,) if chat else ()))  # fmt: skip
         if not done("prepare", key, out / "data" / "meta.json"):
             from sup.engine.prepare import prepare
 
             report(f"prepare: {preset.tokenizer} tokenizer")
             prepare(instrument.corpus_path(build.corpus), preset.tokenizer, out / "data",
-                    force=True)  # fmt: skip
+                    force=True, chat=chat)  # fmt: skip
             finish("prepare", key)
 
         cfg = build.config()

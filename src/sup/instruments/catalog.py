@@ -7,6 +7,8 @@ defined beside its own parts:
   out; headline, bits per character on works it never read;
 - gatsby (``gatsby_recipe.py``): stories with an obsession on a dial; headline, the dial
   and the topic rate on held-out topics;
+- guppy (``guppy_recipe.py``): a chatty fish trained on generated conversations;
+  headline, keyword hit and style on held-out prompts, unique replies, copies;
 - daydream-micro, -regular, -grand (``daydream_recipe.py``): chess moves learned from
   games; headline, how often the first sampled move is legal against the engine.
 """
@@ -19,13 +21,14 @@ from pathlib import Path
 from sup.errors import UsageError
 from sup.instruments.daydream_recipe import DAYDREAM_GRAND, DAYDREAM_MICRO, DAYDREAM_REGULAR
 from sup.instruments.gatsby_recipe import GATSBY
+from sup.instruments.guppy_recipe import GUPPY
 from sup.instruments.kenosha_recipe import KENOSHA
 from sup.instruments.recipe import Instrument, manifest_path
 from sup.instruments.shakespeare_recipe import SHAKESPEARE
 
 INSTRUMENTS = {
     i.name: i
-    for i in (KENOSHA, SHAKESPEARE, GATSBY, DAYDREAM_MICRO, DAYDREAM_REGULAR, DAYDREAM_GRAND)
+    for i in (KENOSHA, SHAKESPEARE, GATSBY, GUPPY, DAYDREAM_MICRO, DAYDREAM_REGULAR, DAYDREAM_GRAND)
 }
 
 

@@ -72,6 +72,9 @@ class Instrument:
     controls: dict | None = None
     # A game the players run instead of free text (``{"kind": "chess", "tier": ...}``).
     game: dict | None = None
+    # A chat instrument's template file (play/chat.py): its corpus is conversations,
+    # prepared with a loss mask on the assistant's tokens, and its releases are chat models.
+    chat: Path | None = None
     # Release int8 graphs (refused when they drift from fp32: see ship/quantize.py), or
     # fp32 only, where the harness's figure depends on exact top choices.
     int8: bool = True

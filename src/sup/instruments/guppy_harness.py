@@ -1,0 +1,242 @@
+"""The guppy harness: the fish answers held-out prompts, and every reply is checked.
+
+The prompts (``guppy_prompts.PROMPTS``: at least two per topic, written for the harness
+and never in the corpus, which is checked here) are asked as single-turn chats, in two
+conditions: greedy (one reply a prompt) and sampled (``SAMPLES`` replies a prompt at
+``TEMPERATURE``, each with its own seed, ``SEED_BASE + prompt index * SAMPLES + k``, so
+no two replies share a seed). Per reply (definitions in ``guppy_prompts``):
+
+- keyword hit: the reply contains one of the prompt's expected keywords;
+- style pass: all lowercase, no sentence over the word limit, no human abstraction
+  from the list, on the topic (a word of the topic's vocabulary), not empty;
+- copy: the reply is, after stripping, verbatim an assistant message of the training
+  split (memorisation made visible);
+- unique-reply rate: distinct reply texts / replies, over the condition's replies.
+
+Intervals (95%): greedy rates are Wilson intervals over prompts; sampled rates are
+cluster bootstraps over prompts (the replies to one prompt are not independent). The
+unique-reply rate's interval holds each reply's share (1 / copies of its text in the
+condition) fixed and resamples prompts. Eval leakage, also reported: harness prompts
+that occur as a user message anywhere in the corpus, and test-split answers that occur
+verbatim in train (recomputed from the files, never read from the corpus manifest).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from sup.errors import SupError, UsageError
+from sup.instruments.guppy_prompts import PROMPTS, keyword_hit, style_problems
+from sup.instruments.stats import cluster_bootstrap, wilson
+
+SAMPLES = 3  # sampled replies per prompt
+TEMPERATURE = 0.8
+SEED_BASE = 1000
+REPLY_TOKENS = 64
+
+
+def read_split(corpus: Path, split: str) -> list[dict]:
+    path = Path(corpus) / f"{split}.jsonl"
+    if not path.is_file():
+        raise UsageError(f"{corpus} is not a guppy corpus (no {split}.jsonl): run sup data guppy")
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _answers(rows: list[dict]) -> set[str]:
+    return {m["content"].strip() for r in rows for m in r["messages"] if m["role"] == "assistant"}
+
+
+def leakage(corpus: Path) -> dict:
+    """Harness prompts found as user messages in the corpus, and test answers in train."""
+    splits = {s: read_split(corpus, s) for s in ("train", "val", "test")}
+    asked = {
+        m["content"].strip()
+        for rows in splits.values()
+        for r in rows
+        for m in r["messages"]
+        if m["role"] == "user"
+    }
+    prompts_in_corpus = sum(p["prompt"].strip() in asked for p in PROMPTS)
+    train_answers = _answers(splits["train"])
+    test_answers = [
+        m["content"].strip()
+        for r in splits["test"]
+        for m in r["messages"]
+        if m["role"] == "assistant"
+    ]
+    in_train = sum(a in train_answers for a in test_answers)
+    return {
+        "prompts": len(PROMPTS),
+        "prompts_in_corpus": prompts_in_corpus,
+        "test_answers": len(test_answers),
+        "test_answers_in_train": in_train,
+        "rate": (prompts_in_corpus + in_train) / max(len(PROMPTS) + len(test_answers), 1),
+    }, train_answers
+
+
+def chosen_prompts(per_topic: int | None) -> list[dict]:
+    """Every harness prompt, or the first ``per_topic`` of each topic (quick checks)."""
+    if per_topic is None:
+        return list(PROMPTS)
+    seen: Counter = Counter()
+    chosen = []
+    for p in PROMPTS:
+        if seen[p["topic"]] < per_topic:
+            seen[p["topic"]] += 1
+            chosen.append(p)
+    return chosen
+
+
+def guppy_report(
+    voice,
+    corpus: Path,
+    samples: int = SAMPLES,
+    tokens: int = REPLY_TOKENS,
+    prompts_per_topic: int | None = None,
+) -> dict:
+    if corpus is None:
+        raise UsageError("the guppy harness needs --corpus DIR (the corpus the model read)")
+    leak, train_answers = leakage(Path(corpus))
+    if leak["prompts_in_corpus"]:
+        raise SupError(
+            f"{leak['prompts_in_corpus']} harness prompts occur in {corpus}: the evaluation "
+            "would measure memorisation; regenerate the corpus"
+        )
+    prompts = chosen_prompts(prompts_per_topic)
+    conditions = {"greedy": (0.0, 1), "sampled": (TEMPERATURE, samples)}
+    report: dict = {
+        "instrument": "guppy",
+        "format": "sup-harness-guppy",
+        "version": 1,
+        "prompts": len(prompts),
+        "topics": len({p["topic"] for p in prompts}),
+        "reply_tokens": tokens,
+        "leakage": leak,
+        "conditions": {},
+    }
+    for name, (temperature, n) in conditions.items():
+        replies = []
+        for i, p in enumerate(prompts):
+            for k in range(n):
+                seed = SEED_BASE + i * n + k
+                text = voice.reply([{"role": "user", "content": p["prompt"]}], tokens,
+                                   temperature, seed)  # fmt: skip
+                problems = style_problems(text, p["topic"])
+                replies.append({
+                    "prompt": i, "topic": p["topic"], "seed": seed, "reply": text,
+                    "keyword": keyword_hit(text, p["keywords"]), "style": not problems,
+                    "problems": problems, "copy": text.strip() in train_answers,
+                })  # fmt: skip
+        report["conditions"][name] = summarise(replies, temperature, n)
+    g, s = report["conditions"]["greedy"], report["conditions"]["sampled"]
+    report["headline"] = {
+        "keyword_hit": g["keyword_hit"]["rate"],
+        "style_pass": g["style_pass"]["rate"],
+        "unique_sampled": s["unique"]["rate"],
+        "copy_sampled": s["copy"]["rate"],
+        "sampled_keyword_hit": s["keyword_hit"]["rate"],
+        "sampled_style_pass": s["style_pass"]["rate"],
+        "leakage": leak["rate"],
+    }
+    return report
+
+
+def summarise(replies: list[dict], temperature: float, per_prompt: int) -> dict:
+    """Rates with 95% intervals, overall and per topic, for one condition."""
+    n = len(replies)
+    copies = Counter(r["reply"].strip() for r in replies)
+    share = [1 / copies[r["reply"].strip()] for r in replies]
+    prompts = sorted({r["prompt"] for r in replies})
+
+    def rate(values: list[float], key: str) -> dict:
+        hits = sum(values)
+        if per_prompt == 1:
+            low, high = wilson(round(hits), n)
+        else:
+            per: dict[int, float] = {}
+            for v, r in zip(values, replies, strict=True):
+                per[r["prompt"]] = per.get(r["prompt"], 0.0) + v
+            by_prompt = [per.get(p, 0.0) for p in prompts]
+            low, high = cluster_bootstrap(by_prompt, [per_prompt] * len(prompts))
+        interval = "wilson" if per_prompt == 1 else "cluster bootstrap by prompt"
+        return {"n": n, "hits": round(hits, 3), "rate": hits / n, "ci95": [low, high],
+                "interval": interval}  # fmt: skip
+
+    topics = {}
+    for topic in sorted({r["topic"] for r in replies}):
+        mine = [r for r in replies if r["topic"] == topic]
+        k, st = sum(r["keyword"] for r in mine), sum(r["style"] for r in mine)
+        topics[topic] = {
+            "n": len(mine),
+            "keyword_hit": k / len(mine),
+            "keyword_ci95": list(wilson(k, len(mine))),
+            "style_pass": st / len(mine),
+            "style_ci95": list(wilson(st, len(mine))),
+        }
+    problems = Counter(p.split(":")[0] for r in replies for p in r["problems"])
+    return {
+        "temperature": temperature,
+        "replies_per_prompt": per_prompt,
+        "keyword_hit": rate([float(r["keyword"]) for r in replies], "keyword"),
+        "style_pass": rate([float(r["style"]) for r in replies], "style"),
+        "copy": rate([float(r["copy"]) for r in replies], "copy"),
+        "unique": {**rate(share, "unique"), "distinct": len(copies)},
+        "style_problems": dict(problems.most_common()),
+        "topics": topics,
+        "examples": [
+            {k: r[k] for k in ("topic", "seed", "reply", "keyword", "style")}
+            for r in replies[:: max(1, n // 12)]
+        ],
+    }
+
+
+def guppy_lines(report: dict) -> list[str]:
+    lines = []
+    for name, c in report["conditions"].items():
+
+        def fmt(key: str, c=c) -> str:
+            x = c[key]
+            return f"{x['rate']:.3f} [{x['ci95'][0]:.3f}, {x['ci95'][1]:.3f}]"
+
+        lines.append(
+            f"{name} (temperature {c['temperature']:g}, {c['keyword_hit']['n']} replies to "
+            f"{report['prompts']} held-out prompts over {report['topics']} topics): keyword hit "
+            f"{fmt('keyword_hit')}, style pass {fmt('style_pass')}, unique replies "
+            f"{fmt('unique')}, verbatim copies of training answers {fmt('copy')}"
+        )
+    leak = report["leakage"]
+    lines.append(
+        f"eval leakage: {leak['prompts_in_corpus']} of {leak['prompts']} harness prompts in the "
+        f"corpus, {leak['test_answers_in_train']} of {leak['test_answers']} test answers "
+        "verbatim in train"
+    )
+    return lines
+
+
+def guppy_chart(report: dict, path: Path) -> None:
+    """Keyword hit and style pass per topic (greedy and sampled), one row per topic."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    topics = sorted(report["conditions"]["greedy"]["topics"])
+    fig, axes = plt.subplots(1, 2, figsize=(11, max(6, len(topics) * 0.18)), sharey=True)
+    ys = range(len(topics))
+    for ax, key, title in zip(axes, ("keyword_hit", "style_pass"),
+                              ("keyword hit", "style pass"), strict=True):  # fmt: skip
+        for offset, (name, colour) in enumerate((("greedy", "#1f77b4"), ("sampled", "#ff7f0e"))):
+            per = report["conditions"][name]["topics"]
+            ax.barh([y + offset * 0.4 for y in ys], [per[t][key] for t in topics], height=0.4,
+                    color=colour, label=name)  # fmt: skip
+        ax.set_title(f"{title} by topic")
+        ax.set_xlim(0, 1)
+    axes[0].set_yticks(list(ys))
+    axes[0].set_yticklabels(topics, fontsize=6)
+    axes[0].legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
