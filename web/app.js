@@ -23,8 +23,19 @@
  * disagree with the harness about any tier. Served statically, the page shows the
  * board and says that playing needs `sup serve`. While a game plays the state is
  * `generating`, then `done`.
+ *
+ * A chat release (manifest `chat`, a template with <|markers|>) gets a conversation
+ * instead (`body.chat`): the person's messages on the right, the model's replies on the
+ * left, each streamed into its bubble. The page keeps the conversation and sends all of
+ * it with each message; the worker builds the prompt by the template (src/chat.js, the
+ * rules of `sup chat`), crops it at whole turns to fit the context (the page then says
+ * so and dims what was left out) and keeps the KV cache from reply to reply. The n-th
+ * reply of the page's chat is sampled with seed + n, as `sup chat` does; a stopped
+ * reply is left out of the conversation, with its question. Replies are model text:
+ * shown through `setText`, like everything else from a bundle.
  */
 
+import { specialMarkers } from './src/chat.js';
 import { drawBoard, endText, parseFen, parseMove, tierBoard } from './src/chessboard.js';
 import { promptField } from './src/controls.js';
 import { cardUrl, checkEntry, describe, registryModels } from './src/registry.js';
@@ -41,6 +52,7 @@ let models = [];
 let modelLoaded = false;
 let pendingText = '';
 let chess = null; // the chess release's game: see newGame
+let chat = null; // the chat release's conversation: see showChat
 
 /** Show untrusted text in `element`: inert, and with unsafe characters visible. */
 function setText(element, text) {
@@ -56,6 +68,9 @@ function setState(state) {
   $('chess-play').disabled = !chess?.playable || busy || Boolean(chess.end);
   $('chess-pause').disabled = state !== 'generating' || !chess;
   $('chess-new').disabled = !chess || busy;
+  $('chat-send').disabled = !modelLoaded || busy || !chat;
+  $('chat-stop').disabled = state !== 'generating' || !chat;
+  $('chat-new').disabled = !chat || busy;
 }
 
 function showError(message) {
@@ -86,6 +101,7 @@ async function fetchRegistry() {
 function loadModel(entry) {
   modelLoaded = false;
   showChess(null);
+  showChat(null);
   $('error').hidden = true;
   showNotice('');
   let bundle;
@@ -114,7 +130,9 @@ function showModel(manifest) {
   const { defaults } = generation;
   showControls(manifest.controls ?? null);
   showChess(manifest.game?.kind === 'chess' ? manifest.game : null, entry.id);
+  showChat(manifest.chat ?? null);
   $('prompt').value = manifest.controls ? '' : visible(generation.demo_prompt ?? '');
+  $('chat-input').value = visible(generation.demo_prompt ?? ''); // sent as a user turn
   $('temperature').value = defaults.temperature;
   checkTemperatureField();
   $('top-k').value = defaults.top_k ?? '';
@@ -209,7 +227,7 @@ function optionalNumber(id) {
 
 function generate(event) {
   event.preventDefault();
-  if (chess) return; // Enter in a knob: a chess release plays with its own buttons
+  if (chess || chat) return; // Enter in a knob: these releases have their own buttons
   $('error').hidden = true;
   showNotice('');
   const temperature = temperatureValue();
@@ -242,17 +260,115 @@ function appendText(text) {
 
 function flushText() {
   if (!pendingText) return;
-  $('generated').append(pendingText);
+  if (chat?.pending) {
+    const { reply } = chat.pending;
+    reply.message.content += pendingText;
+    setText(reply.bubble, reply.message.content);
+    reply.bubble.scrollIntoView({ block: 'nearest' });
+  } else {
+    $('generated').append(pendingText);
+  }
   pendingText = '';
 }
 
 const ENDINGS = { length: '', 'stop-token': ' · end of text', stopped: ' · stopped' };
 
 function showRate(tokens, tokensPerSecond, reason = 'length') {
-  const stats = $('stats');
+  const stats = chat ? $('chat-stats') : $('stats');
   stats.textContent = `${tokens} tokens · ${tokensPerSecond.toFixed(1)} tokens/s${ENDINGS[reason]}`;
   stats.dataset.tokens = tokens;
   stats.dataset.tokensPerSecond = tokensPerSecond;
+}
+
+// ---------------------------------------------------------------- a chat release
+
+/**
+ * Show the conversation for a chat template with <|markers|> (null, or a template
+ * without markers: the text view), starting a new chat. A template without markers
+ * was trained as plain text, so the prompt box plays it.
+ */
+function showChat(template) {
+  chat = template && specialMarkers(template).length ? { turns: [], replies: 0 } : null;
+  document.body.classList.toggle('chat', Boolean(chat));
+  $('chat').hidden = !chat;
+  if (chat) newChat();
+}
+
+/**
+ * Forget the conversation. Like `sup chat`'s /reset, the reply count goes on, so no
+ * two replies of the page's chat share a seed.
+ */
+function newChat() {
+  Object.assign(chat, { turns: [], pending: null });
+  $('chat-log').replaceChildren();
+  $('chat-stats').textContent = '';
+  delete $('chat').dataset.cachedTokens;
+  $('error').hidden = true;
+  showNotice('');
+  if (modelLoaded) setState('ready');
+}
+
+/** A message's bubble at the end of the log; `who` is 'user' or 'model'. */
+function addBubble(who, text) {
+  const bubble = document.createElement('li');
+  bubble.className = who;
+  setText(bubble, text);
+  $('chat-log').append(bubble);
+  bubble.scrollIntoView({ block: 'nearest' });
+  return bubble;
+}
+
+/** Send the message box as the next user turn and stream the model's reply. */
+function sendChat(event) {
+  event.preventDefault();
+  const busy = ['loading', 'generating'].includes(document.body.dataset.state);
+  const text = $('chat-input').value.trim();
+  if (!chat || !modelLoaded || busy || !text) return;
+  const temperature = temperatureValue();
+  if (!temperatureOk(temperature)) {
+    const got = $('temperature').value.trim() || 'nothing';
+    showError(`temperature must be ${TEMPERATURE_RULE}, got ${got}`);
+    return;
+  }
+  $('error').hidden = true;
+  showNotice('');
+  const question = { message: { role: 'user', content: text }, bubble: addBubble('user', text) };
+  const reply = { message: { role: 'assistant', content: '' }, bubble: addBubble('model', '') };
+  reply.bubble.classList.add('streaming');
+  chat.pending = { question, reply };
+  const seed = Number($('seed').value) + chat.replies;
+  chat.replies += 1; // as sup chat: each reply asked for has its own seed, a stopped one too
+  $('chat-input').value = '';
+  $('chat-stats').textContent = '';
+  setState('generating');
+  worker.postMessage({
+    type: 'chat',
+    messages: [...chat.turns, question].map((turn) => turn.message),
+    temperature,
+    topK: optionalNumber('top-k'),
+    topP: optionalNumber('top-p'),
+    seed,
+    maxNewTokens: Number($('length').value),
+  });
+}
+
+/**
+ * The reply under way has ended: a whole one (a stop token, or the length) joins the
+ * conversation with its question; a stopped one, or one cut by an error, is left out
+ * and shown so.
+ */
+function endReply(reason) {
+  const { question, reply } = chat.pending;
+  chat.pending = null;
+  reply.bubble.classList.remove('streaming');
+  if (reason === 'stop-token' || reason === 'length') {
+    chat.turns.push(question, reply);
+    return;
+  }
+  for (const { bubble } of [question, reply]) {
+    bubble.classList.add('stopped');
+    bubble.title = 'stopped: left out of the conversation';
+  }
 }
 
 // ---------------------------------------------------------------- a chess release
@@ -452,17 +568,29 @@ const onMessage = {
     if (cropped) notes.push("The prompt is longer than the model's context; it sees only the end.");
     showNotice(notes.join(' '));
   },
+  replying({ dropped, cachedTokens }) {
+    if (!chat) return;
+    // the first `dropped` turns are outside what the model reads (no system turns here)
+    chat.turns.forEach((turn, i) => turn.bubble.classList.toggle('left-out', i < dropped));
+    $('chat').dataset.cachedTokens = cachedTokens;
+    if (dropped) {
+      const what = dropped === 1 ? 'message was' : `${dropped} messages were`;
+      showNotice(`The conversation outgrew the model's context: the oldest ${what} left out.`);
+    }
+  },
   piece({ text, tokens, tokensPerSecond }) {
     if (text) appendText(text);
     showRate(tokens, tokensPerSecond);
   },
   done({ tokens, tokensPerSecond, reason }) {
     flushText();
+    if (chat?.pending) endReply(reason);
     showRate(tokens, tokensPerSecond, reason);
     setState('done');
   },
   error({ message }) {
     flushText();
+    if (chat?.pending) endReply('error');
     if (!modelLoaded) setText($('model-info'), '');
     showError(message);
   },
@@ -480,6 +608,15 @@ $('chess-pause').addEventListener('click', () => {
   if (chess) chess.paused = true; // the loop stops after the move in flight
 });
 $('chess-new').addEventListener('click', newGame);
+$('chat-form').addEventListener('submit', sendChat);
+$('chat-input').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault(); // Enter sends, Shift+Enter starts a new line
+    $('chat-form').requestSubmit();
+  }
+});
+$('chat-stop').addEventListener('click', () => worker.postMessage({ type: 'stop' }));
+$('chat-new').addEventListener('click', newChat);
 
 try {
   models = await fetchRegistry();

@@ -4,8 +4,9 @@
 //
 //   node scripts/drive.mjs SITE_URL JOBS_JSON
 //
-// Each job is {kind: 'ui' | 'chess' | 'trace' | 'bench', ...}: 'ui' drives the page as a
-// person would (ui.mjs), 'chess' plays a chess release's board (chess.mjs); 'trace' and
+// Each job is {kind: 'ui' | 'chess' | 'chat' | 'trace' | 'chat-trace' | 'bench', ...}:
+// 'ui' drives the page as a person would (ui.mjs), 'chess' plays a chess release's board
+// (chess.mjs), 'chat' talks with a chat release (chat.mjs); 'trace', 'chat-trace' and
 // 'bench' run the player module itself (engine.mjs). Every
 // result also has `console` (console errors and uncaught page errors), `dialogs` (each
 // alert/confirm/prompt the page opened, dismissed at once) and `requests` (every URL
@@ -15,11 +16,19 @@
 // core drives it and downloads no browser of its own.
 import { chromium } from 'playwright-core';
 
+import { playChat } from './chat.mjs';
 import { playChess } from './chess.mjs';
-import { bench, trace } from './engine.mjs';
+import { bench, chatTrace, trace } from './engine.mjs';
 import { playUi } from './ui.mjs';
 
-const KINDS = { ui: playUi, chess: playChess, trace, bench };
+const KINDS = {
+  ui: playUi,
+  chess: playChess,
+  chat: playChat,
+  trace,
+  'chat-trace': chatTrace,
+  bench,
+};
 const [siteUrl, jobsJson] = process.argv.slice(2);
 
 const browser = await chromium.launch({

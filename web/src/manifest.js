@@ -12,6 +12,7 @@
  * returns nothing. Pure functions: no DOM, no network, no ONNX Runtime.
  */
 
+import { checkChatTemplate } from './chat.js';
 import { checkControls } from './controls.js';
 import { temperatureOk, TEMPERATURE_RULE } from './sampling.js';
 import { quote } from './untrusted.js';
@@ -87,8 +88,8 @@ export function checkFiles(manifest, where) {
 
 /**
  * Everything the player reads from the manifest: the graph and tokenizer names, the
- * model's shape and vocabulary, the generation rule, the defaults the page shows and
- * the bundle's id.
+ * model's shape and vocabulary, the generation rule, the defaults the page shows, the
+ * bundle's id, and a release's instrument controls and chat template.
  * @param {object} manifest one that passed `checkFiles`
  * @param {string} where the manifest's URL, for messages
  */
@@ -105,6 +106,13 @@ export function checkManifest(manifest, where) {
   }
   if (manifest.controls !== undefined && manifest.controls !== null) {
     checkControls(manifest.controls, where);
+  }
+  if (manifest.chat !== undefined && manifest.chat !== null) {
+    try {
+      checkChatTemplate(manifest.chat);
+    } catch (e) {
+      throw refuse(where, `bad chat template: ${e.message}`);
+    }
   }
 }
 

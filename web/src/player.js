@@ -14,6 +14,7 @@
 import * as ort from '../vendor/ort.wasm.bundle.min.mjs';
 
 import { Bundle } from './bundle.js';
+import { chatContext } from './chat.js';
 import { checkDims, checkGraph, checkManifest, checkTokenizer } from './manifest.js';
 import { checkSampling, pickToken, Rng } from './sampling.js';
 import { tokenizerFromJson } from './tokenizers.js';
@@ -76,6 +77,20 @@ export class Player {
   }
 
   /**
+   * The context of a chat reply (Python's OnnxLM.chat_context, src/chat.js): the
+   * conversation through the manifest's chat template, cropped at whole turns so that
+   * `room` tokens stay for the reply, after `prompt_prefix`.
+   * @param {{role: string, content: string}[]} messages
+   * @returns {{ids: number[], dropped: number}} dropped: messages left out to fit
+   */
+  chatContext(messages, room) {
+    const { chat, generation } = this.manifest;
+    if (!chat) throw new Error('this release is not a chat model (no chat template)');
+    const rule = { blockSize: this.blockSize, promptPrefix: generation.prompt_prefix, room };
+    return chatContext(this.tokenizer, chat, messages, rule);
+  }
+
+  /**
    * Yield new token ids one at a time, ending after a stop token or `maxNewTokens`.
    *
    * With the cache (the KV graph) each token costs one single-token step; when the
@@ -83,17 +98,36 @@ export class Player {
    * tokens. Without it, every token re-runs the full graph on the last block_size
    * tokens (the reference loop the benchmark compares against).
    *
-   * @param {number[]} context from `context()`
+   * `kept` (a KvCache) carries the cache from one generation to the next, as a chat
+   * does from turn to turn: when the ids it holds begin the context, only the rest of
+   * the context is fed, after them; otherwise the context is fed from an empty cache.
+   * Either way the graph holds the same positions for the same ids, so the tokens are
+   * those a generation from scratch picks (up to float rounding in the logits).
+   *
+   * @param {number[]} context from `context()` or `chatContext()`
    * @param {{maxNewTokens: number, temperature: number, topK: number|null,
-   *   topP: number|null, seed: number, useCache?: boolean}} options
+   *   topP: number|null, seed: number, useCache?: boolean, kept?: KvCache}} options
    */
-  async *generate(context, { maxNewTokens, temperature, topK, topP, seed, useCache = true }) {
+  async *generate(
+    context,
+    { maxNewTokens, temperature, topK, topP, seed, useCache = true, kept = new KvCache() },
+  ) {
     checkSampling({ maxNewTokens, temperature, topK, topP });
     const rule = this.manifest.generation;
     const rng = new Rng(seed);
     const history = context.slice(-this.blockSize);
     if (!history.length) throw new Error('generation needs at least one context token');
-    let { logits, present } = useCache ? await this.step(history, null) : await this.full(history);
+    let logits;
+    let present = null;
+    let fed = []; // the ids whose keys and values `present` holds, in order
+    if (useCache) {
+      const reused = kept.reusable(history);
+      ({ logits, present } = await this.step(history.slice(reused), reused ? kept.present : null));
+      fed = history.slice();
+      kept.hold(fed, present, reused);
+    } else {
+      ({ logits } = await this.full(history));
+    }
     for (let n = 1; ; n++) {
       const token = pickToken(logits, { temperature, topK, topP }, rng, rule.banned_ids);
       yield token;
@@ -101,11 +135,16 @@ export class Player {
       history.push(token);
       if (!useCache) {
         ({ logits } = await this.full(history.slice(-this.blockSize)));
-      } else if (present.dims[4] >= this.blockSize) {
-        ({ logits, present } = await this.step(history.slice(-rule.cache_restart_keep), null));
+        continue;
+      }
+      if (present.dims[4] >= this.blockSize) {
+        fed = history.slice(-rule.cache_restart_keep);
+        ({ logits, present } = await this.step(fed, null));
       } else {
         ({ logits, present } = await this.step([token], present));
+        fed.push(token);
       }
+      kept.hold(fed, present);
     }
   }
 
@@ -164,6 +203,38 @@ export class Player {
   emptyPast() {
     const { n_layer: layers, n_head: heads, head_dim: headDim } = this.manifest.model;
     return new ort.Tensor('float32', new Float32Array(0), [layers, 2, 1, heads, 0, headDim]);
+  }
+}
+
+/**
+ * The KV graph's cache between generations: `present` holds the keys and values of
+ * `ids`, fed from an empty cache in order (so position i holds ids[i]). `reused` says
+ * how many of the last generation's context tokens came from the cache.
+ */
+export class KvCache {
+  constructor() {
+    this.ids = [];
+    this.present = null;
+    this.reused = 0;
+  }
+
+  /**
+   * How many leading tokens of `context` the cache already holds: all its ids when
+   * they begin `context` and leave at least one token to feed (the logits come from
+   * the last fed token), else 0.
+   * @param {number[]} context
+   */
+  reusable(context) {
+    const { ids } = this;
+    if (!this.present || !ids.length || ids.length >= context.length) return 0;
+    return ids.every((id, i) => id === context[i]) ? ids.length : 0;
+  }
+
+  /** Keep `present` as the cache of `ids` (copied); a generation's first step sets `reused`. */
+  hold(ids, present, reused = this.reused) {
+    this.ids = ids.slice();
+    this.present = present;
+    this.reused = reused;
   }
 }
 

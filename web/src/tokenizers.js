@@ -5,10 +5,14 @@
  * hold every implementation to that.
  *
  * Each tokenizer has `vocabSize`, `eotId`, `unkId` (null where there is none),
- * `encode(text) -> {ids, unknown}` and `tokenBytes(id) -> Uint8Array`. Text is never
+ * `encode(text) -> {ids, unknown}`, `tokenBytes(id) -> Uint8Array` and
+ * `specialTokens() -> Map` (name to id: <|endoftext|>, <unk>, and a chat model's
+ * <|markers|>, which encode never produces from text; chat.js uses them). Text is never
  * decoded from a lone token: players join token bytes and stream them through one UTF-8
  * decoder (sampling.js), so a character split across tokens comes out whole.
  */
+
+import { quote } from './untrusted.js';
 
 const EOT = '<|endoftext|>';
 const UNK = '<unk>';
@@ -33,6 +37,13 @@ class CharTokenizer {
     this.unkId = json.special_tokens[UNK];
     this.ids = new Map(this.chars.map((ch, i) => [ch, i]));
     this.bytes = this.chars.map((ch) => utf8.encode(ch));
+  }
+
+  specialTokens() {
+    return new Map([
+      [EOT, this.eotId],
+      [UNK, this.unkId],
+    ]);
   }
 
   encode(text) {
@@ -69,6 +80,10 @@ class ByteTokenizer {
 
   tokenBytes(id) {
     return id < 256 ? Uint8Array.of(id) : NO_BYTES;
+  }
+
+  specialTokens() {
+    return new Map([[EOT, this.eotId]]);
   }
 }
 
@@ -112,7 +127,8 @@ function byteAlphabet() {
  * GPT-2 regex, map each piece's UTF-8 bytes into the byte alphabet, then merge adjacent
  * symbols, lowest merge rank first, until no ranked pair is left. A literal
  * "<|endoftext|>" in the text is ordinary text (Python sets encode_special_tokens), so
- * encoding stays lossless.
+ * encoding stays lossless; so is a chat model's "<|user|>" and every other special
+ * token, which only a chat template (chat.js) puts into a prompt by its id.
  */
 class BpeTokenizer {
   constructor(json) {
@@ -129,6 +145,7 @@ class BpeTokenizer {
       hf.model.merges.map((m, rank) => [Array.isArray(m) ? `${m[0]} ${m[1]}` : m, rank]),
     );
     this.checkVocab();
+    this.specials = this.readSpecials(json, hf);
     this.bytes = this.buildBytesTable(hf);
   }
 
@@ -146,6 +163,34 @@ class BpeTokenizer {
     if (!this.alphabet.every((symbol) => this.vocab.has(symbol))) {
       throw new Error('this BPE tokenizer has no token for some byte values');
     }
+  }
+
+  /**
+   * The special tokens, from tokenizer.json's `special_tokens`: ids of this vocabulary,
+   * and the same names and ids as Hugging Face's `added_tokens`, which the Python player
+   * reads them from (sup/formats/bpe.py), so a chat prompt gets the same ids in both.
+   */
+  readSpecials(json, hf) {
+    const specials = new Map(
+      isPlainObject(json.special_tokens) ? Object.entries(json.special_tokens) : [],
+    );
+    const added = new Map((hf.added_tokens ?? []).map((t) => [t?.content, t?.id]));
+    const same =
+      specials.size === added.size && [...specials].every(([name, id]) => added.get(name) === id);
+    if (!same) {
+      throw new Error("this BPE tokenizer's special_tokens differ from its added_tokens");
+    }
+    for (const [name, id] of specials) {
+      if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) {
+        const what = `special token ${quote(name)} has id ${quote(id)}`;
+        throw new Error(`this BPE tokenizer's ${what}, outside its vocab_size`);
+      }
+    }
+    return specials;
+  }
+
+  specialTokens() {
+    return new Map(this.specials);
   }
 
   /** Each token's exact bytes: its vocab string mapped back through the alphabet. */
@@ -246,6 +291,10 @@ function checkSupportedBpe(hf) {
     throw new Error('this BPE tokenizer uses settings the browser player does not support');
   }
   return split;
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 const KINDS = { char: CharTokenizer, byte: ByteTokenizer, bpe: BpeTokenizer };

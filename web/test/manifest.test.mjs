@@ -246,3 +246,22 @@ test('graph shapes, where declared, must fit the manifest', () => {
   ];
   for (const [graph, pattern] of bad) assert.throws(() => checkGraph(graph, model, true, WHERE), pattern);
 });
+
+test('a chat template is checked as the Python players check it', () => {
+  const chat = {
+    system: '<|system|>{content}<|end|>',
+    user: '<|user|>{content}<|end|>',
+    assistant: '<|assistant|>{content}<|end|>',
+    generation_prefix: '<|assistant|>',
+    stop: [],
+  };
+  checkManifest(changed((m) => (m.chat = chat)), WHERE);
+  checkManifest(changed((m) => (m.chat = null)), WHERE);
+  const cases = [
+    [(m) => (m.chat = 'chat'), /bad chat template: expected a JSON object/],
+    [(m) => (m.chat = { ...chat, user: '<|user|>' }), /'user' must contain \{content\} exactly once/],
+    [(m) => (m.chat = { ...chat, '\u001b[2J': '' }), /unknown key "\\x1b\[2J"/],
+    [(m) => (m.chat = { ...chat, stop: [''] }), /'stop' must be a list of at most 4 non-empty/],
+  ];
+  for (const [edit, pattern] of cases) refused(changed(edit), pattern, String(pattern));
+});
