@@ -715,3 +715,14 @@ def test_stop_cutter_equals_cutting_the_whole_text():
         hits = [i for s in stops if (i := text.find(s)) >= 0]
         assert out == text[: min(hits, default=len(text))], (text, stops, pieces)
         assert cutter.stopped == bool(hits)
+
+
+def test_sup_chat_replies_as_the_server_does_stop_strings_included(server, site):
+    """A template without markers ends a reply at its stop strings in `sup chat` too."""
+    body = {"model": "tiny-chat-1", "messages": [{"role": "user", "content": "how are you?"}],
+            "temperature": 0, "max_tokens": 40}  # fmt: skip
+    reply = server.post("/v1/chat/completions", body).json()["choices"][0]
+    local = sup_ok("chat", site / "releases" / "tiny-chat-1", "--prompt", "how are you?",
+                   "--temperature", "0", "--max-new-tokens", "40").stdout  # fmt: skip
+    assert local == reply["message"]["content"] + "\n"
+    assert reply["finish_reason"] == "stop"  # cut at "\n" (the model learned the turns)

@@ -7,8 +7,10 @@ once and prints the reply alone, for pipes. The prompt is built from the model's
 template and cropped at whole turns when the conversation outgrows the context
 (``play/chat.py`` ``fit_turns``), with a note saying how many messages were left out.
 
-Each reply is sampled with seed ``--seed + n`` for the n-th reply of the conversation,
-so a conversation replays exactly and no two replies share a seed.
+Each reply is sampled with seed ``--seed + n`` for the n-th reply of the session (0
+first; ``/reset`` does not restart the count), so a session replays exactly and no two
+replies share a seed. A reply ends at a stop token (the template's markers, end of
+text) or before the first of the template's ``stop`` strings, as in ``sup serve``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class ChatSession:
     """A conversation with one chat model (an ``instruments.voices.Voice``)."""
 
     def __init__(self, voice, settings: dict, seed: int):
-        voice.chat_template()  # refuses a model that is not a chat model, in one line
+        self.stops = voice.chat_template()["stop"]  # refuses a model that is not a chat model
         self.voice, self.settings, self.seed = voice, settings, seed
         self.messages: list[dict] = []
         self.replies = 0
@@ -37,6 +39,7 @@ class ChatSession:
     def ask(self, text: str, on_dropped=lambda n: None):
         """Yield the reply to ``text`` as text pieces; the exchange is kept once the
         reply is complete (a reply stopped by Ctrl-C is dropped with its question)."""
+        from sup.play.reply import StopCutter
         from sup.play.sampling import Utf8Stream
 
         s = self.settings
@@ -48,12 +51,14 @@ class ChatSession:
         if dropped:
             on_dropped(dropped)
         self.replies += 1
-        stream, reply = Utf8Stream(), ""
+        stream, cutter, reply = Utf8Stream(), StopCutter(tuple(self.stops)), ""
         for token in ids:
-            if piece := stream.push(self.voice.tokenizer.token_bytes(token)):
+            if piece := cutter.push(stream.push(self.voice.tokenizer.token_bytes(token))):
                 reply += piece
                 yield piece
-        if tail := stream.flush():
+            if cutter.stopped:
+                break
+        if tail := cutter.push(stream.flush(), final=True):
             reply += tail
             yield tail
         self.messages = [*messages, {"role": "assistant", "content": reply}]

@@ -91,7 +91,9 @@ class Voice:
                 f"{self.path} is not a chat model (no chat template): play it with "
                 "sup NAME or sup sample"
             )
-        return template
+        from sup.play.chat import check_chat_template
+
+        return check_chat_template(template, str(self.path))
 
     def reply_ids(self, messages: list[dict], tokens: int, temperature: float, seed: int,
                   top_k: int | None = None, top_p: float | None = None):  # fmt: skip
