@@ -13,9 +13,10 @@ from collections import Counter
 import pytest
 
 from sup.errors import UsageError
-from sup.instruments.guppy_corpus import THRESHOLD, generate
+from sup.instruments.guppy_corpus import THRESHOLD, generate, renderings
 from sup.instruments.guppy_prompts import PROMPTS, keyword_hit, style_ok, style_problems
 from sup.instruments.guppy_topics import ABSTRACTIONS, TOPIC_WORDS, TOPICS, problems
+from sup.instruments.guppy_words import FOLLOW_UPS, mentions
 
 SPLITS = ("train", "val", "test")
 
@@ -142,6 +143,21 @@ def test_harness_prompts_cover_every_topic_and_never_occur_in_the_corpus(corpus)
         assert all(k == k.lower() and k.isalpha() for k in p["keywords"])
         # the keywords are words the corpus's answers on the topic do say
         assert any(keyword_hit(a, p["keywords"]) for a in by_topic[p["topic"]]), p
+
+
+def test_no_harness_prompt_can_be_generated_and_user_templates_are_varied():
+    # every message the generator can make of every user template (each slot fill,
+    # call, closer, shorthand), normalised as above, against every harness prompt
+    made = {normal(r) for t in TOPICS.values() for u in t.users for r in renderings(u)}
+    made |= {normal(r) for u in FOLLOW_UPS for r in renderings(u)}
+    assert not [p["prompt"] for p in PROMPTS if normal(p["prompt"]) in made]
+    assert not [p["prompt"] for p in PROMPTS if normal(p["prompt"]) in map(normal, FOLLOW_UPS)]
+    for topic in TOPICS.values():
+        assert len(topic.users) >= 12, topic.name
+        assert len({normal(u) for u in topic.users}) == len(topic.users), topic.name
+        # many of a topic's templates ask without naming any of its words
+        unnamed = [u for u in topic.users if not mentions(u, topic.words)]
+        assert len(unnamed) >= 2, topic.name
 
 
 def test_style_rules():

@@ -1,6 +1,7 @@
 """``sup chat NAME|RUN_DIR``: talk with a chat model in the terminal.
 
-Interactive on a terminal: readline editing and history, the reply streamed as it is
+Interactive on a terminal: readline editing and history (kept in the user cache,
+``chat_history``), the reply streamed as it is
 sampled, ``/reset`` to start over, ``/quit`` or Ctrl-D to leave; Ctrl-C stops a reply
 (the conversation goes on without it) or, at the prompt, leaves. ``--prompt TEXT`` asks
 once and prints the reply alone, for pipes. The prompt is built from the model's chat
@@ -15,6 +16,7 @@ text) or before the first of the template's ``stop`` strings, as in ``sup serve`
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import sys
 from pathlib import Path
@@ -115,11 +117,35 @@ def dropped_note(n: int) -> None:
     )
 
 
+HISTORY_LINES = 1000
+
+
+def keep_history() -> None:
+    """Line editing for ``input()`` (readline), with the history of earlier chats kept
+    in the user cache (``chat_history``); without readline, plain input."""
+    try:
+        import readline
+    except ImportError:
+        return
+    from sup.play.cache import cache_root
+
+    path = cache_root() / "chat_history"
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(HISTORY_LINES)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(path)
+
+    atexit.register(save)
+
+
 def interactive(session: ChatSession, out, shown) -> int:
     tty = sys.stdin.isatty()
     if tty:
-        with contextlib.suppress(ImportError):
-            import readline  # noqa: F401 (line editing and history for input())
+        keep_history()
         print("type a message; /reset starts over, /quit or Ctrl-D leaves", file=sys.stderr)
     while True:
         try:

@@ -9,9 +9,10 @@
                   kept candidate's index and the Jaccard estimate) or "leak"
     manifest.json counts, per-topic counts, dedup and leakage figures, file sha256s
 
-Conversations: a topic's user template (slots filled, casing and a call such as "guppy,"
-drawn per sample) and an answer built from one of the topic's leads, its extras and the
-shared pools (``guppy_words``), in one of ``SHAPES``. About 75% are single-turn; the rest
+Conversations: a topic's user template (slots filled, and dressed per sample as a human
+types: a call such as "guppy,", a closer such as " lol", shorthand, casing; ``ask``) and
+an answer built from one of the topic's leads, its extras and the shared pools
+(``guppy_words``), in one of ``SHAPES``. About 75% are single-turn; the rest
 have 2-3 exchanges whose follow-ups stay with the topic (a generic "why?" or another
 question) or switch to another topic. The persona's style holds by construction (every
 piece is checked by ``guppy_topics.problems``), not by filtering.
@@ -39,8 +40,10 @@ output, no times or paths in the files.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -49,10 +52,23 @@ from pathlib import Path
 from sup.errors import SupError, UsageError
 from sup.fileio import atomic_dir, sha256_file
 from sup.instruments.guppy_topics import TOPICS, Topic
-from sup.instruments.guppy_words import CALLS, CLOSERS, FOLLOW_UPS, OPENERS, SHARED, WORD, fill
+from sup.instruments.guppy_words import (
+    CALLS,
+    CLOSERS,
+    FOLLOW_UPS,
+    OPENERS,
+    QUESTION_CALLS,
+    SHARED,
+    SHORTHAND,
+    SLOT,
+    SLOTS,
+    USER_CLOSERS,
+    WORD,
+    fill,
+)
 
 FORMAT = "sup-guppy-corpus"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SPLITS = ("train", "val", "test")
 TEST_SHARE = VAL_SHARE = 0.05
 MULTI_TURN = 0.25  # share of conversations with 2-3 exchanges
@@ -61,6 +77,7 @@ THRESHOLD = 0.8
 NUM_PERM = 128
 MINHASH_SEED = 1
 RETRIES = 50
+SHORT_WORD = re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, SHORTHAND)) + r")(?![\w'])")
 # Answer shapes: extras follow the lead straight away (they may say "it" for the topic's
 # subject); shared small talk, openers and closers go around them.
 SHAPES = (
@@ -125,15 +142,47 @@ def plan(samples: int, rng: random.Random) -> list[tuple[str, str]]:
     return slots
 
 
+def shorthand(text: str) -> str:
+    """``text`` as a quick typist writes it: every word of ``SHORTHAND`` swapped."""
+    return SHORT_WORD.sub(lambda m: SHORTHAND[m.group(0)], text)
+
+
 def ask(template: str, rng: random.Random) -> str:
-    """A user message: the template filled, with a call ("guppy, ") and the casing and
-    end punctuation a human might use, drawn per sample."""
-    text = rng.choice(CALLS) + fill(template, rng)
-    if rng.random() < 0.5:
-        text = text[0].upper() + text[1:]
+    """A user message: the template filled, dressed as a human might type it, drawn per
+    sample: a call before it ("guppy, "; "quick question: " before a question), a closer
+    after it (" lol", "!!"), shorthand ("u" for "you"), the first letter capitalised or
+    not, the end punctuation dropped, and "i" written "I"."""
+    text = fill(template, rng)
+    calls = CALLS + QUESTION_CALLS if text.endswith("?") else CALLS
+    text = rng.choice(calls) + text
+    if rng.random() < 0.12:
+        text = shorthand(text)
     if rng.random() < 0.25:
         text = text.rstrip("?!.")
+    closer = rng.choice(USER_CLOSERS)
+    if closer in ("?", "!!"):
+        text = text.rstrip("?!.") + closer
+    else:
+        text += closer
+    if rng.random() < 0.2:
+        text = re.sub(r"\bi\b", "I", text)
+    if rng.random() < 0.5:
+        text = text[0].upper() + text[1:]
     return text
+
+
+def renderings(template: str) -> set[str]:
+    """Every message ``ask`` can make of ``template``, up to the casing of letters and
+    the punctuation at its ends (each slot fill, call, closer, with and without
+    shorthand): what the tests hold the harness prompts against."""
+    out = set()
+    pieces = SLOT.split(template)  # text, slot name, text, ...
+    for fills in itertools.product(*(SLOTS[s] for s in pieces[1::2])):
+        text = pieces[0] + "".join(f + t for f, t in zip(fills, pieces[2::2], strict=True))
+        for call in set(CALLS + QUESTION_CALLS):
+            for closer in set(USER_CLOSERS):
+                out |= {call + text + closer, shorthand(call + text) + closer}
+    return out
 
 
 def answer(topic: Topic, lead: int, rng: random.Random) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sup.errors import UsageError
+from sup.instruments.guppy_corpus import GENERATOR_VERSION
 from sup.instruments.recipe import CONFIGS, TINY, HarnessRequest, Instrument, Preset
 
 SAMPLES = 20000
@@ -91,4 +92,5 @@ GUPPY = Instrument(
     card_notes=CONFIGS / "notes" / "guppy.md",
     corpus_name="conversations",
     chat=CONFIGS / "chat" / "guppy.json",
+    corpus_version=GENERATOR_VERSION,
 )

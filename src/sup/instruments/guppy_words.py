@@ -125,9 +125,20 @@ why? | tell me more | really? | what else? | and then? | how come? | are you sur
 is that true? | what do you mean? | go on | say more | oh really? | and? | how so? |
 why is that? | can you explain? | what happened? | is that all?
 """)  # fmt: skip
-# Calls a human puts before a question to the fish ("" for none), drawn per sample.
-CALLED = "guppy, | hey guppy, | little fish, | so, | ok, | fish, | hey,"
-CALLS = ("",) * 5 + tuple(c + " " for c in pool(CALLED))
+# The human side's per-sample dress, around a user template (``guppy_corpus.ask``):
+# calls put before any message ("" for none, drawn like the rest, so about half have
+# none), calls put before a question only, closers after it ("" for none; "?" and "!!"
+# take the place of the end punctuation), and the shorthand of a quick typist, used
+# for a whole message or not at all. None adds a word a harness prompt could need:
+# the tests check every rendering against the prompts.
+CALLED = """guppy, | hey guppy, | little fish, | so, | ok, | fish, | hey, | hi! | hey little fish, |
+um, | guppy! | hello fish, | psst, | oh guppy, | fishy, | hi guppy,"""
+CALLS = ("",) * 16 + tuple(c + " " for c in pool(CALLED))
+QUESTION_CALLS = tuple(c + " " for c in pool("quick question: | i was wondering, | can i ask,"))
+USER_CLOSERS = ("",) * 10 + (" :)", " lol", " haha", " :D", "?", "!!")
+SHORTHAND = dict(pair.split(">") for pair in str.split(
+    "you>u are>r your>ur you're>ur what's>whats don't>dont i'm>im it's>its please>pls okay>ok"
+))  # fmt: skip
 
 USER_SLOTS = frozenset({"daytime", "gadget", "weekday", "vehicle"})
 

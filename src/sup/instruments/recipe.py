@@ -75,6 +75,9 @@ class Instrument:
     # A chat instrument's template file (play/chat.py): its corpus is conversations,
     # prepared with a loss mask on the assistant's tokens, and its releases are chat models.
     chat: Path | None = None
+    # The corpus generator's version: a generated corpus is rebuilt when it changes
+    # (None: the corpus depends only on its options, seed and source).
+    corpus_version: int | None = None
     # Release int8 graphs (refused when they drift from fp32: see ship/quantize.py), or
     # fp32 only, where the harness's figure depends on exact top choices.
     int8: bool = True
