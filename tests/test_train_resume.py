@@ -88,6 +88,8 @@ RESUME_CONDITIONS = {
     "bf16-base": {"precision": "bf16"},
     "bf16-modern": {"precision": "bf16", "arch": "modern"},
     "fp32-modern-accum3": {"arch": "modern", "gradient_accumulation_steps": 3},
+    "bf16-modern-muon": {"precision": "bf16", "arch": "modern", "optimizer": "muon"},
+    "bf16-modern-moe": {"precision": "bf16", "arch": "modern", "mlp": "moe"},
     "auto-modern-accum2": {
         "precision": "auto",
         "arch": "modern",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def cmd_train(args) -> int:
             stop_after=args.stop_after,
             reporter=reporter,
         )
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for the run
+        return 0
     if args.json:
         print(json.dumps(result))
     else:

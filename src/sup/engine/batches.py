@@ -38,9 +38,13 @@ IGNORE = -100  # a target the loss skips (F.cross_entropy's default ignore_index
 class BatchSampler:
     def __init__(self, tokens: TokenShards, block: int, batch: int, seed: int,
                  windows: str = "anywhere", eot_id: int | None = None,
-                 mask: TokenShards | None = None):  # fmt: skip
+                 mask: TokenShards | None = None, rank: int = 0, world: int = 1):  # fmt: skip
         self.tokens, self.block, self.batch = tokens, block, batch
         self.mask = mask
+        # Under DDP every rank draws the global batch (batch * world windows, the same
+        # generator everywhere) and keeps its own rows: N ranks of batch B read what one
+        # process of batch N*B reads (engine/distributed.py).
+        self.rank, self.world = rank, world
         self.generator = torch.Generator().manual_seed(seed)
         self.starts = None  # None: anywhere
         if windows == "documents":
@@ -48,12 +52,14 @@ class BatchSampler:
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(inputs, targets), each ``[batch, block]`` int64."""
+        drawn = self.batch * self.world
         if self.starts is None:
             high = len(self.tokens) - self.block
-            starts = torch.randint(high, (self.batch,), generator=self.generator).numpy()
+            starts = torch.randint(high, (drawn,), generator=self.generator).numpy()
         else:
-            pick = torch.randint(len(self.starts), (self.batch,), generator=self.generator)
+            pick = torch.randint(len(self.starts), (drawn,), generator=self.generator)
             starts = self.starts[pick.numpy()]
+        starts = starts[self.rank * self.batch : (self.rank + 1) * self.batch]
         chunk = torch.from_numpy(self.tokens.windows(starts, self.block + 1))
         return chunk[:, :-1], masked_targets(chunk[:, 1:], self.mask, starts + 1)
 

@@ -25,6 +25,9 @@ MAX_SHAPE = 2**31 - 1  # what a tensor dimension holds
 @dataclass
 class TrainConfig:
     # model
+    # one size dial (nanochat's idea): depth > 0 derives the keys in DEPTH_KEYS that the
+    # config does not set itself (depth_rules); 0 = off
+    depth: int = 0
     arch: str = "base"  # base (nanoGPT) | modern (RoPE, RMSNorm, QK-norm, no biases)
     n_layer: int = 6
     n_head: int = 6
@@ -34,7 +37,11 @@ class TrainConfig:
     # false: dropout only on the residual stream and embeddings, not on attention weights,
     # which keeps PyTorch's flash attention kernel (on CPU, attention dropout halves speed)
     attention_dropout: bool = True
-    mlp: str = "auto"  # auto (gelu for base, relu2 for modern) | gelu | relu2 | swiglu
+    mlp: str = "auto"  # auto (gelu for base, relu2 for modern) | gelu | relu2 | swiglu | moe
+    moe_experts: int = 4  # mlp = "moe": experts per layer (engine/moe.py)
+    moe_top_k: int = 2  # experts each token is routed to
+    moe_shared: bool = False  # also one shared expert every token uses
+    moe_bias_rate: float = 1e-3  # the load-balancing bias's step per optimizer step
     softcap: float = 0.0  # logit soft-cap; 0 = off
     rope_theta: float = 10000.0
     # optimisation
@@ -48,8 +55,15 @@ class TrainConfig:
     decay_lr: bool = True  # false: constant learning rate after warmup
     lr_schedule: str = "cosine"  # cosine | wsd (warmup-stable-decay, linear cool-down)
     lr_decay_iters: int = 0  # cosine horizon; 0 = max_iters
+    # seconds of training (optimizer steps, evals not counted); > 0 keys the decay on
+    # them and stops there, max_iters still capping (sup research: equal wall budgets)
+    time_budget: float = 0.0
     wsd_decay_fraction: float = 0.2  # wsd: share of max_iters spent cooling down
     weight_decay: float = 0.1
+    # adamw | muon (Muon for the blocks' matrices, AdamW for the rest: engine/muon.py)
+    optimizer: str = "adamw"
+    muon_lr: float = 0.02  # Muon's peak learning rate (learning_rate is AdamW's)
+    muon_momentum: float = 0.95
     beta1: float = 0.9
     beta2: float = 0.99
     grad_clip: float = 1.0  # 0 = off
@@ -103,6 +117,14 @@ class TrainConfig:
         need(self.weight_decay >= 0 and self.grad_clip >= 0, "weight_decay/grad_clip >= 0")
         need(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1 and beta2 must be in [0, 1)")
         need(self.softcap >= 0, "softcap must be >= 0")
+        need(self.optimizer in ("adamw", "muon"), "optimizer must be adamw or muon")
+        need(self.depth >= 0, "depth must be >= 0 (0 = off)")
+        need(self.moe_experts >= 1, "moe_experts must be at least 1")
+        need(1 <= self.moe_top_k <= self.moe_experts, "moe_top_k must be in [1, moe_experts]")
+        need(self.moe_bias_rate >= 0, "moe_bias_rate must be >= 0")
+        need(self.time_budget >= 0, "time_budget must be >= 0 (0 = off)")
+        need(self.muon_lr > 0, "muon_lr must be positive")
+        need(0 <= self.muon_momentum < 1, "muon_momentum must be in [0, 1)")
         need(self.device in ("auto", "cpu", "cuda", "mps"), "device: auto, cpu, cuda or mps")
         need(self.precision in ("auto", "fp32", "bf16", "fp16"), "precision: auto/fp32/bf16/fp16")
         need(self.threads >= 0, "threads must be >= 0")
@@ -131,6 +153,9 @@ class TrainConfig:
             mlp=cfg.mlp,
             softcap=cfg.softcap,
             rope_theta=cfg.rope_theta,
+            moe_experts=cfg.moe_experts,
+            moe_top_k=cfg.moe_top_k,
+            moe_shared=cfg.moe_shared,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -203,9 +228,42 @@ def load_config(path: Path | None, overrides: list[str] = ()) -> TrainConfig:
     for item in overrides:
         key, value = parse_override(item)
         values[key] = value
+    if values.get("depth"):
+        derived = depth_rules(TrainConfig(**values))
+        values.update({k: v for k, v in derived.items() if k not in values})
     cfg = TrainConfig(**values)
     cfg.validate()
     return cfg
+
+
+# What ``depth`` decides, unless the config sets the key itself.
+DEPTH_KEYS = ("n_layer", "n_embd", "n_head", "learning_rate", "min_lr", "max_iters",
+              "warmup_iters")  # fmt: skip
+ASPECT = 64  # n_embd per layer, and the head size
+TOKENS_PER_PARAM = 20  # the Chinchilla ratio, on non-embedding parameters
+
+
+def depth_rules(cfg: TrainConfig) -> dict[str, Any]:
+    """The model and budget one ``depth`` stands for (rules as nanochat's, scaled to this
+    studio): ``n_layer = depth``, ``n_embd = 64 * depth``, heads of 64; AdamW's rate
+    ``3e-3 * sqrt(256 / n_embd)`` (smaller steps for wider matrices), ``min_lr`` a tenth
+    of it; training for ``20 * 12 * n_layer * n_embd**2`` tokens (20 per non-embedding
+    parameter) at the config's tokens per step, with 5% of the steps as warmup."""
+    if cfg.depth < 1:
+        raise UsageError(f"bad config: depth must be at least 1 (0 = off), got {cfg.depth}")
+    n_embd = ASPECT * cfg.depth
+    lr = 3e-3 * math.sqrt(256 / n_embd)
+    tokens = TOKENS_PER_PARAM * 12 * cfg.depth * n_embd**2
+    max_iters = max(1, math.ceil(tokens / cfg.tokens_per_step))
+    return {
+        "n_layer": cfg.depth,
+        "n_embd": n_embd,
+        "n_head": n_embd // ASPECT,
+        "learning_rate": lr,
+        "min_lr": lr / 10,
+        "max_iters": max_iters,
+        "warmup_iters": max(1, max_iters // 20),
+    }
 
 
 def config_from_dict(data: dict[str, Any], source: str) -> TrainConfig:

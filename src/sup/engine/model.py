@@ -33,6 +33,7 @@ from torch import nn
 
 from sup.engine import ops
 from sup.engine.attention import causal_attention
+from sup.engine.moe import MoE
 from sup.formats.manifest import ARCHS, MLPS
 
 
@@ -49,6 +50,9 @@ class ModelConfig:
     mlp: str = "gelu"
     softcap: float = 0.0  # 0 disables the logit soft-cap
     rope_theta: float = 10000.0
+    moe_experts: int = 4  # mlp = "moe" (engine/moe.py)
+    moe_top_k: int = 2
+    moe_shared: bool = False
 
     @property
     def bias(self) -> bool:
@@ -183,16 +187,17 @@ class Attention(nn.Module):
 
 
 class MLP(nn.Module):
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, kind: str | None = None, hidden: int | None = None):
         super().__init__()
-        if cfg.mlp == "swiglu":
-            hidden = int(8 * cfg.n_embd / 3 + 7) // 8 * 8
+        kind = kind or cfg.mlp
+        if kind == "swiglu":
+            hidden = hidden or int(8 * cfg.n_embd / 3 + 7) // 8 * 8
             self.fc = nn.Linear(cfg.n_embd, 2 * hidden, bias=cfg.bias)
             self.act = SwiGLU()
         else:
-            hidden = 4 * cfg.n_embd
+            hidden = hidden or 4 * cfg.n_embd
             self.fc = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
-            self.act = nn.GELU() if cfg.mlp == "gelu" else ReLU2()
+            self.act = nn.GELU() if kind == "gelu" else ReLU2()
         self.proj = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
         self.dropout = nn.Dropout(cfg.dropout)
 
@@ -206,7 +211,11 @@ class Block(nn.Module):
         self.ln1 = make_norm(cfg)
         self.attn = Attention(cfg)
         self.ln2 = make_norm(cfg)
-        self.mlp = MLP(cfg)
+        if cfg.mlp == "moe":  # experts with the architecture's own activation
+            kind = "gelu" if cfg.arch == "base" else "relu2"
+            self.mlp = MoE(cfg, lambda hidden: MLP(cfg, kind, hidden))
+        else:
+            self.mlp = MLP(cfg)
 
     def forward(self, x, rope, past, layer: int):
         x = x + self.attn(self.ln1(x), rope, past, layer)
@@ -239,7 +248,9 @@ class GPT(nn.Module):
         resid_std = 0.02 / math.sqrt(2 * cfg.n_layer)
         for block in self.blocks:
             nn.init.normal_(block.attn.proj.weight, mean=0.0, std=resid_std)
-            nn.init.normal_(block.mlp.proj.weight, mean=0.0, std=resid_std)
+            for mlp in block.modules():
+                if isinstance(mlp, MLP):  # the MLP, or each expert of a MoE
+                    nn.init.normal_(mlp.proj.weight, mean=0.0, std=resid_std)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:

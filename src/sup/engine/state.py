@@ -34,6 +34,7 @@ from sup.engine.checkpoint import (
     save_checkpoint,
 )
 from sup.engine.config import TrainConfig
+from sup.engine.distributed import SINGLE, World
 from sup.engine.master import MasterWeights
 from sup.engine.memory import check_fits
 from sup.engine.model import GPT
@@ -54,6 +55,7 @@ class TrainState:
     best_val: float = math.inf
     elapsed: float = 0.0  # wall seconds of training so far, evaluations and resumes included
     step_time: float = 0.0  # seconds inside optimizer steps (tokens/s divides by this)
+    world: World = SINGLE  # the torchrun process group this state trains in, if any
 
     @property
     def trained(self) -> list[torch.Tensor]:
@@ -112,9 +114,16 @@ def trained_tensors(model: GPT, master: MasterWeights | None) -> list[torch.Tens
 
 
 def make_optimizer(
-    params: list[torch.Tensor], cfg: TrainConfig, device: torch.device
-) -> torch.optim.AdamW:
-    """AdamW with weight decay on matrices (dim >= 2) only, as nanoGPT does."""
+    params: list[torch.Tensor], cfg: TrainConfig, device: torch.device, names: list[str] = ()
+) -> torch.optim.Optimizer:
+    """AdamW with weight decay on matrices (dim >= 2) only, as nanoGPT does; or, with
+    ``optimizer = "muon"``, Muon for the blocks' matrices and AdamW for the rest
+    (``engine/muon.py``; ``names`` are the parameters' names, in order)."""
+    if cfg.optimizer == "muon":
+        from sup.engine.muon import MuonAdamW, muon_groups
+
+        named = [(n, p) for n, p in zip(names, params, strict=True) if p.requires_grad]
+        return MuonAdamW(muon_groups(named, cfg))
     params = [p for p in params if p.requires_grad]
     groups = [
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
@@ -134,6 +143,8 @@ def build_state(
     precision: str,
     eot_id: int | None = None,
     mask: TokenShards | None = None,
+    rank: int = 0,
+    world: int = 1,
 ) -> TrainState:
     """A fresh state at step 0: weights initialised from ``cfg.seed``."""
     check_fits(cfg, vocab_size, device, training=True, precision=precision)
@@ -146,9 +157,19 @@ def build_state(
         precision=precision,
         model=model,
         master=master,
-        optimizer=make_optimizer(trained_tensors(model, master), cfg, device),
+        optimizer=make_optimizer(
+            trained_tensors(model, master), cfg, device, [n for n, _ in model.named_parameters()]
+        ),
         scaler=torch.amp.GradScaler(device.type, enabled=precision == "fp16"),
         sampler=BatchSampler(
-            train_tokens, cfg.block_size, cfg.batch_size, cfg.seed, cfg.windows, eot_id, mask
+            train_tokens,
+            cfg.block_size,
+            cfg.batch_size,
+            cfg.seed,
+            cfg.windows,
+            eot_id,
+            mask,
+            rank,
+            world,
         ),
     )

@@ -18,8 +18,10 @@ steps ``val_loss`` (nats/token) and ``val_bpb`` over the fixed val windows.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import signal
 import threading
 import time
@@ -29,6 +31,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from sup.engine import distributed
 from sup.engine.batches import IGNORE, check_length, val_starts
 from sup.engine.config import TrainConfig, parse_override
 from sup.engine.device import (
@@ -39,6 +42,7 @@ from sup.engine.device import (
     set_threads,
 )
 from sup.engine.evaluate import evaluate_windows
+from sup.engine.moe import update_bias
 from sup.engine.rundir import (
     clean_stale_staging,
     create_run_dir,
@@ -94,11 +98,22 @@ class Reporter:
     def close(self) -> None: ...
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
+def lr_at(step: int, cfg: TrainConfig, spent: float = 0.0) -> float:
+    """The learning rate of ``step``. With a ``time_budget`` the decay is keyed on the
+    training seconds ``spent`` instead of the step (warmup stays in steps), so a faster
+    change gets more steps at each point of the same schedule."""
     if step < cfg.warmup_iters:
         return cfg.learning_rate * (step + 1) / (cfg.warmup_iters + 1)
     if not cfg.decay_lr:
         return cfg.learning_rate
+    if cfg.time_budget > 0:
+        done = min(spent / cfg.time_budget, 1.0)
+        if cfg.lr_schedule == "wsd":
+            start = 1 - cfg.wsd_decay_fraction
+            ramp = max(0.0, done - start) / cfg.wsd_decay_fraction
+            return cfg.learning_rate + (cfg.min_lr - cfg.learning_rate) * min(ramp, 1.0)
+        coeff = 0.5 * (1.0 + math.cos(math.pi * done))
+        return cfg.min_lr + coeff * (cfg.learning_rate - cfg.min_lr)
     if cfg.lr_schedule == "wsd":
         decay_start = cfg.max_iters - max(1, round(cfg.wsd_decay_fraction * cfg.max_iters))
         if step < decay_start:
@@ -119,12 +134,15 @@ def train_step(state: TrainState, forward) -> dict:
     finite, so the weights are never stepped with NaN (under fp16 the grad scaler
     skips non-finite gradients itself, so only the loss is checked there)."""
     cfg, opt = state.cfg, state.optimizer
-    lr = lr_at(state.step, cfg)
-    for group in opt.param_groups:
-        group["lr"] = lr
+    lr = lr_at(state.step, cfg, state.step_time)
+    for group in opt.param_groups:  # Muon's groups run at muon_lr on the same schedule
+        group["lr"] = lr * group.get("lr_scale", 1.0)
     accum = cfg.gradient_accumulation_steps
     loss_sum = None
-    for _ in range(accum):
+    for micro in range(accum):
+        # under DDP, gradients are all-reduced once, in the last micro-step's backward
+        sync = micro == accum - 1 or not hasattr(forward, "no_sync")
+        context = contextlib.nullcontext() if sync else forward.no_sync()
         x, y = state.sampler.next()
         x, y = x.to(state.device), y.to(state.device)
         with autocast(state.device, state.forward_precision):
@@ -136,10 +154,11 @@ def train_step(state: TrainState, forward) -> dict:
             counted = (y != IGNORE).sum().clamp(min=1)
             loss = F.cross_entropy(flat, y.reshape(-1), reduction="sum") / counted
         loss_sum = loss.detach() if loss_sum is None else loss_sum + loss.detach()
-        state.scaler.scale(loss / accum).backward()
+        with context:
+            state.scaler.scale(loss / accum).backward()
     if state.master:
         state.master.grads_to_master()
-    loss_value = (loss_sum / accum).item()
+    loss_value = distributed.mean(loss_sum / accum, state.world).item()  # every rank agrees
     if not math.isfinite(loss_value):
         raise Diverged(state.step + 1, "training loss", loss_value)
     norm = None
@@ -159,7 +178,13 @@ def train_step(state: TrainState, forward) -> dict:
     if state.master:
         state.master.master_to_model()
     state.step += 1
-    return {"loss": loss_value, "lr": lr}
+    record = {"loss": loss_value, "lr": lr}
+    if cfg.mlp == "moe":  # the experts' load this step, and the balancing bias's move
+        names = [n for n, _ in state.model.named_parameters()]
+        record["moe_load"] = update_bias(
+            state.model, state.trained, names, cfg.moe_bias_rate, state.world
+        )
+    return record
 
 
 def resume_config(run, overrides: list[str]) -> TrainConfig:
@@ -228,8 +253,10 @@ def start(
     resume: bool,
     force: bool,
     overrides: list[str],
+    world: distributed.World = distributed.SINGLE,
 ) -> tuple[Setup, TrainState]:
-    """The run's setup and its state: step 0 of a new run, or the last checkpoint."""
+    """The run's setup and its state: step 0 of a new run, or the last checkpoint. Only
+    the main rank writes to the run directory; the others read it."""
     if resume:
         run = open_run(run_dir)
         cfg = resume_config(run, overrides)
@@ -247,15 +274,20 @@ def start(
         cfg = cfg.resolved()
     setup = _setup(cfg, data_dir)
     set_threads(cfg.threads)
-    device = pick_device(cfg.device)
+    device = distributed.device_for(world, pick_device(cfg.device))
     precision = resolve_precision(cfg.precision, device)
     tok = setup.tokenizer
     state = build_state(
-        cfg, tok.vocab_size, setup.train_tokens, device, precision, tok.eot_id, setup.train_mask
-    )
+        cfg, tok.vocab_size, setup.train_tokens, device, precision, tok.eot_id, setup.train_mask,
+        world.rank, world.size,
+    )  # fmt: skip
+    state.world = world
     if resume:
-        clean_stale_staging(run_dir)  # train() holds the lock: nothing else writes here
+        if world.main:
+            clean_stale_staging(run_dir)  # train() holds the lock: nothing else writes
         state.restore(run_dir)
+        if not world.main:
+            return setup, state
         _truncate_metrics(run_dir, state.step)
         if state.step >= cfg.max_iters:
             raise UsageError(
@@ -265,7 +297,7 @@ def start(
         if cfg != run.config:  # run.json keeps saying what the run trains with
             record_resume_changes(run, cfg, state.step)
         (run_dir / DIVERGED).unlink(missing_ok=True)
-    else:
+    elif world.main:
         create_run_dir(run_dir, force)
         write_run_info(run_dir, cfg, setup.data_dir, state.model, setup.tokenizer)
     return setup, state
@@ -282,18 +314,51 @@ def train(
     stop_after: int | None = None,
     reporter: Reporter | None = None,
 ) -> dict:
-    reporter = reporter or Reporter()
     run_dir = Path(run_dir)
     if stop_after is not None and stop_after < 1:
         raise UsageError("--stop-after must be at least 1")
+    world = distributed.from_env()  # torchrun's process group, or this process alone
+    reporter = (reporter or Reporter()) if world.main else Reporter()
+    try:
+        if world.main:
+            return _train_as_writer(run_dir, cfg, data_dir, resume, force, overrides,
+                                    stop_after, reporter, world)  # fmt: skip
+        setup, state = start(run_dir, cfg, data_dir, resume=resume, force=force,
+                             overrides=list(overrides), world=world)  # fmt: skip
+        return _train_loop(run_dir, setup, state, stop_after, reporter)
+    except RuntimeError as e:
+        if not world.distributed:
+            raise
+        raise lost_rank(run_dir, world, e) from None
+    finally:
+        distributed.leave(world)
+
+
+def lost_rank(run_dir: Path, world: distributed.World, e: RuntimeError) -> SupError:
+    """A collective failed under torchrun: another rank died or hung. Say so in a line,
+    with the checkpoint to resume from (written whole by rank 0, or none yet)."""
+    first = next((line for line in str(e).splitlines() if line.strip()), "")[:160]
+    try:
+        good = f"the last checkpoint is step {read_pointer(run_dir, 'last')[1]}"
+    except SupError:
+        good = "no checkpoint was saved yet"
+    return SupError(
+        f"rank {world.rank}: another rank stopped or stopped answering ({first}); {good}: "
+        f"resume with torchrun ... -m sup train --resume {run_dir}"
+    )
+
+
+def _train_as_writer(run_dir, cfg, data_dir, resume, force, overrides, stop_after, reporter,
+                     world) -> dict:  # fmt: skip
     # One writer per run directory: the lock is taken before anything in it changes
     # (a resume truncates metrics.jsonl, --force replaces the directory) and held until
     # training returns. A directory that is not a run yet gets its lock once created.
     lock = hold_run_lock(run_dir) if (run_dir / RUN_FILE).is_file() else None
     try:
         setup, state = start(
-            run_dir, cfg, data_dir, resume=resume, force=force, overrides=list(overrides)
-        )
+            run_dir, cfg, data_dir, resume=resume, force=force, overrides=list(overrides),
+            world=world,
+        )  # fmt: skip
         if not resume:  # a directory replaced by --force took its lock file with it
             if lock is not None:
                 lock.close()
@@ -308,11 +373,19 @@ def _train_loop(
     run_dir: Path, setup: Setup, state: TrainState, stop_after: int | None, reporter: Reporter
 ) -> dict:
     cfg, tok = setup.cfg, setup.tokenizer
+    world = state.world
     forward = torch.compile(state.model) if cfg.compile else state.model
-    n_windows = cfg.eval_iters * cfg.batch_size
+    if world.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [state.device.index] if state.device.type == "cuda" else None
+        # buffers are not broadcast: the RoPE tables agree already, and a MoE's routed-token
+        # counts are each rank's own until update_bias sums them
+        forward = DistributedDataParallel(forward, device_ids=ids, broadcast_buffers=False)
+    n_windows = cfg.eval_iters * cfg.batch_size * world.size  # of the global batch size
     starts = val_starts(setup.val_tokens, cfg.block_size, n_windows, cfg.windows, tok.eot_id)
     token_byte_lengths = byte_lengths(tok)  # for val_bpb; built once, not per eval
-    tokens_per_step = cfg.tokens_per_step
+    tokens_per_step = cfg.tokens_per_step * world.size
     stats = state.model.stats()
     peak = peak_flops(state.device, state.precision)
 
@@ -342,7 +415,9 @@ def _train_loop(
     state.model.train()
     last_record: dict = {}
     try:
-        with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as metrics:
+        # the other ranks write nothing (rank 0 may still be creating the directory)
+        log = run_dir / "metrics.jsonl" if world.main else Path(os.devnull)
+        with open(log, "a", encoding="utf-8") as metrics:
             while state.step < cfg.max_iters:
                 t0 = time.perf_counter()
                 record = train_step(state, forward)
@@ -351,10 +426,11 @@ def _train_loop(
                 step = state.step
                 record = {"step": step, **record, "tokens_per_s": tokens_per_step / dt}
                 record["mfu"] = record["tokens_per_s"] * stats.flops_per_token / peak
-                is_eval = step % cfg.eval_interval == 0 or step == cfg.max_iters
+                spent = cfg.time_budget > 0 and state.step_time >= cfg.time_budget
+                is_eval = step % cfg.eval_interval == 0 or step == cfg.max_iters or spent
                 # Read the stop flag once: a signal landing between deciding to save and
                 # deciding to exit would otherwise exit without the checkpoint it promised.
-                stopping = stop.is_set()
+                stopping = distributed.any_rank(stop.is_set(), world, state.device)
                 pointers: list[str] = []
                 if is_eval:
                     record.update(
@@ -383,10 +459,10 @@ def _train_loop(
                 record["elapsed_s"] = state.elapsed
                 # Log before checkpointing: a checkpoint never gets ahead of metrics.jsonl,
                 # and lines after the resumed checkpoint are dropped and redone.
-                if is_eval or step % cfg.log_interval == 0:
+                if world.main and (is_eval or step % cfg.log_interval == 0):
                     metrics.write(json.dumps(record) + "\n")
                     metrics.flush()
-                if pointers:
+                if pointers and world.main:
                     state.save(run_dir, pointers, {"peak_flops": peak})
                 if is_eval:
                     reporter.eval(record)
@@ -394,7 +470,7 @@ def _train_loop(
                 last_record = record
                 if stopping:
                     raise Interrupted(step, run_dir)
-                if step == stop_after:
+                if step == stop_after or spent:
                     break
     except Diverged as e:
         raise diverged_error(run_dir, e) from None
@@ -408,7 +484,8 @@ def _train_loop(
         "run_dir": str(run_dir),
         "step": state.step,
         "max_iters": cfg.max_iters,
-        "finished": state.step >= cfg.max_iters,
+        "finished": state.step >= cfg.max_iters
+        or (cfg.time_budget > 0 and state.step_time >= cfg.time_budget),
         "loss": last_record.get("loss"),
         "val_loss": last_record.get("val_loss"),
         "val_bpb": last_record.get("val_bpb"),

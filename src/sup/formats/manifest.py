@@ -40,7 +40,7 @@ GRAPH_KV = "model.kv.onnx"
 TOKENIZER = "tokenizer.json"
 CARD = "MODEL_CARD.md"
 ARCHS = ("base", "modern")
-MLPS = ("gelu", "relu2", "swiglu")
+MLPS = ("gelu", "relu2", "swiglu", "moe")
 PRECISIONS = ("fp32", "int8")
 
 # The valid temperatures, in every player, `sup serve` and the browser page

@@ -102,11 +102,22 @@ def read_metrics(run_dir: Path) -> list[dict]:
 
 def metrics_record(obj) -> dict | None:
     """``obj`` if it is a metrics record: an object whose ``step`` is a count and whose
-    other values are numbers (or null); None otherwise."""
+    other values are numbers (or null), or lists of numbers or of lists of numbers (a
+    MoE's ``moe_load``: each layer's share per expert); None otherwise."""
     if not isinstance(obj, dict) or not _count(obj.get("step")):
         return None
-    numbers = all(v is None or type(v) in (int, float) for v in obj.values())
-    return obj if numbers else None
+
+    def number(v) -> bool:
+        return type(v) in (int, float)
+
+    def value(v) -> bool:
+        if v is None or number(v):
+            return True
+        return isinstance(v, list) and all(
+            number(x) or (isinstance(x, list) and all(map(number, x))) for x in v
+        )
+
+    return obj if all(map(value, obj.values())) else None
 
 
 def checkpoint_name(step: int) -> str:

@@ -39,6 +39,19 @@ BUILD_FORMAT = "sup-build"
 Report = Callable[[str], None]
 
 
+# Config keys added after builds were first keyed: left out of a key at their defaults,
+# so a build made before they existed stays up to date.
+LATER_KEYS = ("optimizer", "muon_lr", "muon_momentum", "depth", "time_budget", "moe_experts",
+              "moe_top_k", "moe_shared", "moe_bias_rate")  # fmt: skip
+
+
+def config_for_key(cfg) -> dict:
+    from sup.engine.config import TrainConfig
+
+    defaults = TrainConfig().to_dict()
+    return {k: v for k, v in cfg.to_dict().items() if not (k in LATER_KEYS and v == defaults[k])}
+
+
 def digest(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -93,12 +106,21 @@ class Build:
         return self.out / "corpus" / self.instrument.corpus_name
 
     def config(self):
-        from sup.engine.config import TrainConfig, config_from_dict, load_config, parse_override
+        from sup.engine.config import (
+            TrainConfig,
+            config_from_dict,
+            depth_rules,
+            load_config,
+            parse_override,
+        )
 
         values = dict(self.preset.config)
         path = values.pop("config", None)
         base = load_config(Path(path)).to_dict() if path else TrainConfig().to_dict()
         values.update(parse_override(item) for item in self.overrides)
+        if values.get("depth"):  # the dial decides what the preset and --set do not
+            dialled = depth_rules(config_from_dict({**base, **values}, "--set depth"))
+            values = {**{k: v for k, v in dialled.items() if k not in values}, **values}
         cfg = config_from_dict({**base, **values}, f"preset {self.preset.name}")
         cfg.validate()
         return cfg.resolved()
@@ -167,7 +189,9 @@ def run_build(
             steps[name] = {"key": key, **facts}
             write_json_atomic(out / BUILD_FILE, record)
 
-        key = digest("corpus", instrument.name, preset.corpus, seed, source_digest(source))
+        version = () if instrument.corpus_version is None else (instrument.corpus_version,)
+        key = digest("corpus", instrument.name, preset.corpus, seed, source_digest(source),
+                     *version)  # fmt: skip
         if not done("corpus", key, build.corpus):
             report("corpus: building")
             remove_corpus(build.corpus)
@@ -192,7 +216,7 @@ def run_build(
             finish("prepare", key)
 
         cfg = build.config()
-        key = digest("train", sha256_file(out / "data" / "meta.json"), cfg.to_dict())
+        key = digest("train", sha256_file(out / "data" / "meta.json"), config_for_key(cfg))
         step = _train(build, cfg, key, record)
         finish("train", key, step=step)
 
