@@ -30,6 +30,7 @@ EXTRAS = {
         "train",
     ),
     **dict.fromkeys(("fastapi", "uvicorn", "starlette"), "serve"),
+    "openai": "train",  # sup research's llm proposer
 }
 
 
@@ -39,12 +40,23 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from sup.cli import chat, evaluate, instruments, play, prepare, sample, serve, ship, train
+    from sup.cli import (
+        chat,
+        evaluate,
+        instruments,
+        play,
+        prepare,
+        research,
+        sample,
+        serve,
+        ship,
+        train,
+    )
 
     p = Parser(prog="sup", description="Train small language models from scratch and play them.")
     p.add_argument("--version", action="version", version=f"sup {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for stage in (instruments, prepare, train, sample, evaluate, ship, play, chat, serve):
+    for stage in (instruments, prepare, train, sample, evaluate, ship, play, chat, serve, research):
         stage.add_commands(sub)
     p.commands = frozenset(sub.choices)  # for `sup NAME`: which first words are commands
     return p
