@@ -58,6 +58,7 @@ def test_the_harness_report_agrees_with_the_replies_it_holds(guppy_build):
     assert greedy["keyword_hit"]["n"] == report["prompts"] >= 60
     for example in greedy["examples"]:  # each verdict recomputed from the reply's text
         assert example["style"] == (not style_problems(example["reply"], example["topic"]))
+    assert 60 <= report["test_split"]["n"] <= report["topics"]  # tiny: one a topic it holds
     low, high = greedy["style_pass"]["ci95"]
     assert low <= greedy["style_pass"]["rate"] <= high
     # the release's own harness run, through the CLI, on the same corpus

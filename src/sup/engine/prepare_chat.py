@@ -7,7 +7,9 @@ The same directory as ``prepare`` writes (format in ``formats/data.py``), plus:
   (``chat_data.MASK_RULE``);
 - ``meta.json`` ``loss_mask``: the rule, and per split its shards and target count;
 - ``meta.json`` ``chat``: the template, its special tokens, and the longest
-  conversation in tokens (``sup train`` refuses a ``block_size`` it does not fit).
+  conversation in tokens (``sup train`` refuses a ``block_size`` it does not fit);
+- ``val.txt``: the val side's assistant messages, one document each
+  (``assistant_texts``), for ``sup eval`` and the release card.
 
 Three passes, as for text: scan (check every line, count each side), tokenizer (BPE
 with the template's markers as special tokens, trained on the train side), encode.
@@ -133,9 +135,10 @@ def _encode(input_path, template, tok, tmp, dtype, shard_tokens, val_fraction) -
             lines[conv.side].add_chunk(text)
             lines[conv.side].end_document()
             n_bytes[conv.side] += len(text.encode("utf-8"))
-            if conv.side == "val":
-                val_text.write((VAL_SEPARATOR if val_docs else "") + text)
-                val_docs += 1
+            if conv.side == "val":  # the assistant's words, a reply a document
+                for answer in assistant_texts(conv.messages):
+                    val_text.write((VAL_SEPARATOR if val_docs else "") + answer)
+                    val_docs += 1
             ids, mask = encode_conversation(tok, template, conv.messages)
             writers[conv.side].write(ids)
             masks[conv.side].write(mask)
@@ -158,6 +161,15 @@ def _encode(input_path, template, tok, tmp, dtype, shard_tokens, val_fraction) -
     del result["train"]["oov_chars"]
     result["longest"] = longest
     return result
+
+
+def assistant_texts(messages: list[dict]) -> list[str]:
+    """What ``val.txt`` holds for a chat corpus: each assistant message as a document of
+    its own. ``sup eval`` and the release card score plain text, and the conversation
+    with its turn markers spelled out as text is not what the model reads (it reads
+    them as special tokens), so the card's held-out figure is the model's bits per
+    character on the fish's own replies, each scored without its question."""
+    return [m["content"] for m in messages if m["role"] == "assistant"]
 
 
 def _source_sha256(path: Path, files: list) -> str:

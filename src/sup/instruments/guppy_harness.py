@@ -13,6 +13,11 @@ no two replies share a seed). Per reply (definitions in ``guppy_prompts``):
   split (memorisation made visible);
 - unique-reply rate: distinct reply texts / replies, over the condition's replies.
 
+A third, diagnostic condition asks the test split's own first questions (two a topic,
+from held-out template combinations, greedy; ``TEST_PER_TOPIC``) and reports the style
+pass rate there: the same rules on questions phrased the way the corpus phrases them,
+so a gap between it and the held-out prompts is the phrasing the model never read.
+
 Intervals (95%): greedy rates are Wilson intervals over prompts; sampled rates are
 cluster bootstraps over prompts (the replies to one prompt are not independent). The
 unique-reply rate's interval holds each reply's share (1 / copies of its text in the
@@ -32,6 +37,7 @@ from sup.instruments.guppy_prompts import PROMPTS, keyword_hit, style_problems
 from sup.instruments.stats import cluster_bootstrap, wilson
 
 SAMPLES = 3  # sampled replies per prompt
+TEST_PER_TOPIC = 2  # the diagnostic condition's test-split questions per topic
 TEMPERATURE = 0.8
 SEED_BASE = 1000
 REPLY_TOKENS = 64
@@ -131,6 +137,7 @@ def guppy_report(
                     "problems": problems, "copy": text.strip() in train_answers,
                 })  # fmt: skip
         report["conditions"][name] = summarise(replies, temperature, n)
+    report["test_split"] = test_split_style(voice, Path(corpus), tokens, prompts_per_topic)
     g, s = report["conditions"]["greedy"], report["conditions"]["sampled"]
     report["headline"] = {
         "keyword_hit": g["keyword_hit"]["rate"],
@@ -142,6 +149,25 @@ def guppy_report(
         "leakage": leak["rate"],
     }
     return report
+
+
+def test_split_style(voice, corpus: Path, tokens: int, per_topic: int | None) -> dict:
+    """Greedy replies to the test split's first questions, the first ``TEST_PER_TOPIC``
+    (or ``per_topic``) of each topic in file order: the style pass rate in the corpus's
+    own phrasing (see the module doc)."""
+    want = per_topic or TEST_PER_TOPIC
+    seen: Counter = Counter()
+    passed = n = 0
+    for row in read_split(corpus, "test"):
+        if seen[row["topic"]] >= want:
+            continue
+        seen[row["topic"]] += 1
+        question = row["messages"][0]["content"]
+        reply = voice.reply([{"role": "user", "content": question}], tokens, 0.0, SEED_BASE)
+        passed += not style_problems(reply, row["topic"])
+        n += 1
+    return {"n": n, "style_pass": passed / max(n, 1), "ci95": list(wilson(passed, n)),
+            "interval": "wilson", "questions": "the test split's first, greedy"}  # fmt: skip
 
 
 def summarise(replies: list[dict], temperature: float, per_prompt: int) -> dict:
@@ -206,6 +232,12 @@ def guppy_lines(report: dict) -> list[str]:
             f"{report['prompts']} held-out prompts over {report['topics']} topics): keyword hit "
             f"{fmt('keyword_hit')}, style pass {fmt('style_pass')}, unique replies "
             f"{fmt('unique')}, verbatim copies of training answers {fmt('copy')}"
+        )
+    t = report.get("test_split")
+    if t:
+        lines.append(
+            f"the test split's own questions (greedy, {t['n']}): style pass "
+            f"{t['style_pass']:.3f} [{t['ci95'][0]:.3f}, {t['ci95'][1]:.3f}]"
         )
     leak = report["leakage"]
     lines.append(
