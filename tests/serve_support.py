@@ -11,6 +11,15 @@ from pathlib import Path
 
 from helpers import SUB_ENV, sup_cmd
 
+# A plain-text chat template (no markers): a char model trained on "User: ...\nBot: ...".
+CHAT_TEMPLATE = {
+    "system": "{content}\n",
+    "user": "User: {content}\n",
+    "assistant": "Bot: {content}\n",
+    "generation_prefix": "Bot: ",
+    "stop": ["\n"],
+}
+
 
 class Response:
     def __init__(self, status: int, headers, body: bytes):

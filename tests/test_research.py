@@ -26,7 +26,7 @@ import pytest
 import torch
 
 from helpers import SUB_ENV, assert_cli_error, run_sup, sets, sup_cmd, sup_ok
-from serve_support import start_server, stop_server
+from serve_support import CHAT_TEMPLATE, start_server, stop_server
 from sup.errors import SupError, UsageError
 from sup.research.ask import ask_json
 from sup.research.ledger import Row, decide, is_candidate, read_ledger, standing
@@ -84,15 +84,6 @@ def alive(pid: int) -> bool:
 
 
 # --- the module's study and chat model ----------------------------------------------------
-
-
-CHAT_TEMPLATE = {
-    "system": "{content}\n",
-    "user": "User: {content}\n",
-    "assistant": "Bot: {content}\n",
-    "generation_prefix": "Bot: ",
-    "stop": ["\n"],
-}
 
 
 def make_proposer_model(work: Path) -> Path:

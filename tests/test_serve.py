@@ -27,7 +27,7 @@ from urllib.parse import quote
 import pytest
 
 from helpers import assert_cli_error, run_sup_many, sets, sup_ok
-from serve_support import Response, Server, start_server, stop_server
+from serve_support import CHAT_TEMPLATE, Response, Server, start_server, stop_server
 from sup.play.chat import render
 from sup.play.reply import StopCutter
 from sup.play.runtime import OnnxLM
@@ -38,13 +38,6 @@ pytestmark = pytest.mark.slow
 
 CAP = 200  # the module server's --max-tokens-cap
 SECRET = "the file outside the served directories"
-CHAT_TEMPLATE = {
-    "system": "{content}\n",
-    "user": "User: {content}\n",
-    "assistant": "Bot: {content}\n",
-    "generation_prefix": "Bot: ",
-    "stop": ["\n"],
-}
 CHAT_PAIRS = [
     ("hi", "hello"),
     ("how are you?", "fine, thanks"),

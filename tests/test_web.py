@@ -59,13 +59,18 @@ def missing_tools() -> list[str]:
     return missing
 
 
-@pytest.fixture(scope="session", autouse=True)  # session: before the bundles get built
-def browser_tools():
+def require_browser() -> None:
+    """Fail (or, with SUP_SKIP_BROWSER=1 outside CI, skip) when a browser tool is missing."""
     missing = missing_tools()
     if missing and os.environ.get("SUP_SKIP_BROWSER") == "1":
         skip_unless_ci(f"SUP_SKIP_BROWSER=1 and missing: {', '.join(missing)}")
     if missing:
         pytest.fail(f"browser tests need: {'; '.join(missing)} (or set SUP_SKIP_BROWSER=1)")
+
+
+@pytest.fixture(scope="session", autouse=True)  # session: before the bundles get built
+def browser_tools():
+    require_browser()
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

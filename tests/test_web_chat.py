@@ -18,18 +18,17 @@ web/node_modules is missing, unless SUP_SKIP_BROWSER=1.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import sets, skip_unless_ci, sup_ok
+from helpers import sets, sup_ok
 from sup.errors import SupError
 from sup.play.chat import check_chat_template, encode_chat, fit_turns
 from test_chat_data import TEMPLATE, conversations, write_jsonl
-from test_web import SITE_FILES, WEB, missing_tools, serve, visible
+from test_web import SITE_FILES, WEB, require_browser, serve, visible
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "chat.json").read_text("utf-8"))
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -85,11 +84,7 @@ def test_the_shared_bad_templates_are_refused(case):
 
 @pytest.fixture(scope="module")
 def browser() -> None:
-    missing = missing_tools()
-    if missing and os.environ.get("SUP_SKIP_BROWSER") == "1":
-        skip_unless_ci(f"SUP_SKIP_BROWSER=1 and missing: {', '.join(missing)}")
-    if missing:
-        pytest.fail(f"browser tests need: {'; '.join(missing)} (or set SUP_SKIP_BROWSER=1)")
+    require_browser()
 
 
 @pytest.fixture(scope="module")

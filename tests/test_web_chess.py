@@ -13,7 +13,6 @@ when Chromium, node or web/node_modules is missing, unless SUP_SKIP_BROWSER=1.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,7 +24,7 @@ from sup.chess.engine import Engine
 from sup.chess.tiers import tier
 from sup.play.daydream import ending
 from test_serve import start_server, stop_server
-from test_web import SITE_FILES, WEB, missing_tools, serve
+from test_web import SITE_FILES, WEB, require_browser, serve
 
 pytestmark = pytest.mark.usefixtures("engine_installed")  # conftest.py
 
@@ -35,11 +34,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def browser() -> None:
-    missing = missing_tools()
-    if missing and os.environ.get("SUP_SKIP_BROWSER") == "1":
-        skip_unless_ci(f"SUP_SKIP_BROWSER=1 and missing: {', '.join(missing)}")
-    if missing:
-        pytest.fail(f"browser tests need: {'; '.join(missing)} (or set SUP_SKIP_BROWSER=1)")
+    require_browser()
 
 
 @pytest.fixture(scope="module")
