@@ -165,15 +165,10 @@ def test_stopping_with_generations_in_flight_is_prompt_and_clean(tmp_path, relea
     wait_until_busy(server, whole)
 
     stopped_at = time.monotonic()
-    server.proc.send_signal(sig)
-    try:
-        code = server.proc.wait(timeout=30)
-    finally:
-        if server.proc.poll() is None:
-            server.proc.kill()
+    code, stderr = stop_server(server, sig)
     took = time.monotonic() - stopped_at
     assert took < 5, f"the server took {took:.1f} s to stop"
-    assert_clean_exit(code, server.stderr.read_text())
+    assert_clean_exit(code, stderr)
 
     reply = http.client.HTTPResponse(whole)
     reply.begin()
