@@ -64,16 +64,16 @@ def moe_layers(model: nn.Module) -> list[tuple[str, MoE]]:
 
 
 @torch.no_grad()
-def update_bias(model: nn.Module, trained: list[torch.Tensor], names: list[str], rate: float,
+def update_bias(model: nn.Module, owned: dict[str, torch.Tensor], rate: float,
                 world=None) -> list[list[float]]:  # fmt: skip
     """After an optimizer step: move each expert's bias towards balance (see the module
-    doc) in the tensor the optimizer owns (the fp32 master under bf16) and the model's
-    copy. Loads are summed over ranks first, so every rank moves alike. Returns each
-    layer's load shares (what ``metrics.jsonl`` logs as ``moe_load``)."""
+    doc) in the tensor the optimizer owns (``owned``: parameter name -> the fp32 master
+    under bf16, else the parameter itself) and the model's copy. Loads are summed over
+    ranks first, so every rank moves alike. Returns each layer's load shares (what
+    ``metrics.jsonl`` logs as ``moe_load``)."""
     from sup.engine.distributed import SINGLE
 
     world = world or SINGLE
-    owned = dict(zip(names, trained, strict=True))
     shares = []
     for name, layer in moe_layers(model):
         load = layer.take_load()

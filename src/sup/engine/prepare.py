@@ -219,31 +219,37 @@ def prepare(
             **{name: sha256_file(tmp / name) for name in (TOKENIZER, VAL_TEXT)},
             **encoded["sha256"],
         }
-        meta = {
-            "format": DATA_FORMAT,
-            "version": DATA_VERSION,
-            "tokenizer": {"type": tok.kind, "vocab_size": tok.vocab_size, "spec": tokenizer_spec},
-            "dtype": dtype.name,
-            "shard_tokens": shard_tokens,
-            "source": {
-                "path": str(corpus.path),
-                "kind": corpus.kind,
-                "sha256": corpus.sha256(),
-                "documents": plan.documents,
-                "chars": sum(plan.chars),
-            },
-            "split": {"rule": plan.rule(), "val_fraction": val_fraction},
-            "train": {**sides["train"], **encoded["train"]},
-            "val": {**sides["val"], **encoded["val"]},
-            "overlap": encoded["overlap"],
-            "files": dict(sorted(files.items())),
-        }
+        source = {"path": str(corpus.path), "kind": corpus.kind, "sha256": corpus.sha256(),
+                  "documents": plan.documents, "chars": sum(plan.chars)}  # fmt: skip
+        meta = data_meta(tok, tokenizer_spec, shard_tokens, source, plan.rule(), val_fraction,
+                         sides, encoded, files)  # fmt: skip
         write_json_atomic(tmp / META, meta)
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return meta
+
+
+def data_meta(tok: Tokenizer, spec: str, shard_tokens: int, source: dict, rule: str,
+              val_fraction: float, sides: dict, encoded: dict, files: dict) -> dict:  # fmt: skip
+    """``meta.json`` of a data directory (format in ``formats/data.py``), from the source
+    (path, kind, sha256, documents, chars), the split rule, each side's documents and
+    chars (``sides``) and what encoding wrote (``encoded``: per side tokens and shards,
+    the overlap)."""
+    return {
+        "format": DATA_FORMAT,
+        "version": DATA_VERSION,
+        "tokenizer": {"type": tok.kind, "vocab_size": tok.vocab_size, "spec": spec},
+        "dtype": token_dtype(tok.vocab_size).name,
+        "shard_tokens": shard_tokens,
+        "source": source,
+        "split": {"rule": rule, "val_fraction": val_fraction},
+        "train": {**sides["train"], **encoded["train"]},
+        "val": {**sides["val"], **encoded["val"]},
+        "overlap": encoded["overlap"],
+        "files": dict(sorted(files.items())),
+    }
 
 
 def _side_totals(plan: Scan) -> dict[str, dict]:

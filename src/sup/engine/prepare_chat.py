@@ -18,7 +18,6 @@ Each conversation is one document, followed by ``<|endoftext|>``.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,11 +31,13 @@ from sup.engine.chat_data import (
     rendered_text,
     training_texts,
 )
+from sup.engine.corpus import Corpus
+from sup.engine.prepare import data_meta
 from sup.engine.shards import LineSet, ShardWriter, line_overlap
 from sup.engine.vocab import save_tokenizer, train_tokenizer
 from sup.errors import SupError
 from sup.fileio import sha256_file, write_json_atomic
-from sup.formats.data import DATA_FORMAT, DATA_VERSION, META, TOKENIZER, VAL_SEPARATOR, VAL_TEXT
+from sup.formats.data import META, TOKENIZER, VAL_SEPARATOR, VAL_TEXT
 from sup.formats.data import token_dtype as dtype_for
 from sup.play.chat import special_markers
 
@@ -83,36 +84,30 @@ def prepare_chat(
             **encoded["sha256"],
         }
         specials = tok.special_tokens()
+        source = {
+            "path": str(Path(input_path)),
+            "kind": f"chat-{kind}",
+            # a directory's identity as engine/corpus.py gives it: names and sha256s
+            "sha256": Corpus(Path(input_path), kind, tuple(f for f, _ in files)).sha256(),
+            "documents": sides["train"]["documents"] + sides["val"]["documents"],
+            "chars": sides["train"]["chars"] + sides["val"]["chars"],
+        }
+        rule = (
+            "split in advance: train.jsonl and val.jsonl"
+            if kind == "split"
+            else f"conversation to val when int(sha256(line)[:8], 16) / 2**32 < {val_fraction:g}"
+        )
+        meta = data_meta(
+            tok, tokenizer_spec, shard_tokens, source, rule, val_fraction, sides, encoded, files_sha
+        )
         meta = {
-            "format": DATA_FORMAT,
-            "version": DATA_VERSION,
-            "tokenizer": {"type": tok.kind, "vocab_size": tok.vocab_size, "spec": tokenizer_spec},
-            "dtype": dtype.name,
-            "shard_tokens": shard_tokens,
-            "source": {
-                "path": str(Path(input_path)),
-                "kind": f"chat-{kind}",
-                "sha256": _source_sha256(Path(input_path), files),
-                "documents": sides["train"]["documents"] + sides["val"]["documents"],
-                "chars": sides["train"]["chars"] + sides["val"]["chars"],
-            },
-            "split": {
-                "rule": "split in advance: train.jsonl and val.jsonl"
-                if kind == "split"
-                else f"conversation to val when int(sha256(line)[:8], 16) / 2**32 < "
-                f"{val_fraction:g}",
-                "val_fraction": val_fraction,
-            },
-            "train": {**sides["train"], **encoded["train"]},
-            "val": {**sides["val"], **encoded["val"]},
-            "overlap": encoded["overlap"],
+            **meta,
             "loss_mask": {"rule": MASK_RULE, **encoded["mask"]},
             "chat": {
                 "template": template,
                 "special_tokens": {m: specials[m] for m in markers},
                 "longest": encoded["longest"],
             },
-            "files": dict(sorted(files_sha.items())),
         }
         write_json_atomic(tmp / META, meta)
     except BaseException:
@@ -170,12 +165,3 @@ def assistant_texts(messages: list[dict]) -> list[str]:
     them as special tokens), so the card's held-out figure is the model's bits per
     character on the fish's own replies, each scored without its question."""
     return [m["content"] for m in messages if m["role"] == "assistant"]
-
-
-def _source_sha256(path: Path, files: list) -> str:
-    if path.is_file():
-        return sha256_file(path)
-    digest = hashlib.sha256()
-    for f, _ in files:
-        digest.update(f"{f.name}\0{sha256_file(f)}\n".encode())
-    return digest.hexdigest()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import torch
@@ -60,6 +61,13 @@ class TrainState:
     @property
     def trained(self) -> list[torch.Tensor]:
         return trained_tensors(self.model, self.master)
+
+    @cached_property
+    def trained_by_name(self) -> dict[str, torch.Tensor]:
+        """Parameter name -> the tensor the optimizer steps (built once: the MoE bias
+        update looks its tensors up after every step)."""
+        names = [n for n, _ in self.model.named_parameters()]
+        return dict(zip(names, self.trained, strict=True))
 
     @property
     def forward_precision(self) -> str:

@@ -180,9 +180,8 @@ def train_step(state: TrainState, forward) -> dict:
     state.step += 1
     record = {"loss": loss_value, "lr": lr}
     if cfg.mlp == "moe":  # the experts' load this step, and the balancing bias's move
-        names = [n for n, _ in state.model.named_parameters()]
         record["moe_load"] = update_bias(
-            state.model, state.trained, names, cfg.moe_bias_rate, state.world
+            state.model, state.trained_by_name, cfg.moe_bias_rate, state.world
         )
     return record
 

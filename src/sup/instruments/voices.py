@@ -120,15 +120,13 @@ class Voice:
         return "".join(stream.push(self.tokenizer.token_bytes(i)) for i in ids) + stream.flush()
 
     def _run_chat_context(self, template, messages, tokens):
-        from sup.play.chat import fit_turns, special_markers
+        from sup.play.chat import chat_context, chat_stop_ids
 
-        tok, block = self._run.tokenizer, self._model.cfg.block_size
-        specials = tok.special_tokens()
-        stops = {tok.eot_id, *(specials[m] for m in special_markers(template) if m in specials)}
-        budget = block - 1 - min(tokens, block // 2)
-        ids, dropped = fit_turns(tok, template, messages, max(budget, 1))
-        context = [tok.eot_id, *ids] if len(ids) < block else ids[-block:]
-        return context, dropped, stops
+        tok = self._run.tokenizer
+        context, dropped = chat_context(
+            tok, template, messages, tokens, self._model.cfg.block_size, [tok.eot_id]
+        )
+        return context, dropped, set(chat_stop_ids(tok, template))
 
     def _generate_run(self, context, tokens, temperature, seed, stops, top_k=None, top_p=None):
         import torch

@@ -169,3 +169,32 @@ def fit_turns(tok, template: dict, messages: list[dict], budget: int) -> tuple[l
         if len(ids) <= budget:
             return ids, dropped
     return (ids, dropped) if rest else (encode_chat(tok, template, head), 0)
+
+
+def chat_context(
+    tok, template: dict, messages: list[dict], room: int, block: int, prefix: list[int]
+) -> tuple[list[int], int]:
+    """(context, messages dropped): ``prefix`` then the prompt cropped at whole turns so
+    that ``room`` tokens (at most half the block) stay for the reply; a last message too
+    long for that is cropped to the block's last tokens. Every player's rule."""
+    budget = block - len(prefix) - min(room, block // 2)
+    ids, dropped = fit_turns(tok, template, messages, max(budget, 1))
+    if len(prefix) + len(ids) <= block:
+        return [*prefix, *ids], dropped
+    return ids[-block:], dropped
+
+
+def chat_stop_ids(tok, template: dict | None) -> list[int]:
+    """The tokens that end a reply: end-of-text and every marker of ``template`` (a reply
+    ends where the model would open a turn, or close its own). A marker the tokenizer
+    does not hold as a special token is a one-line error."""
+    markers = special_markers(template) if template is not None else []
+    specials = tok.special_tokens()
+    missing = [m for m in markers if m not in specials]
+    if missing:
+        raise SupError(
+            f"the chat template uses {missing[0]}, which this model's tokenizer does not "
+            "hold as a special token: use the template it was trained with "
+            "(sup prepare --chat), or one without <|markers|>"
+        )
+    return [tok.eot_id, *(specials[m] for m in markers if specials[m] != tok.eot_id)]

@@ -19,7 +19,7 @@ import numpy as np
 from sup.errors import SupError
 from sup.formats.manifest import Bundle, file_problems, read_manifest
 from sup.formats.tokenizer import player_tokenizer
-from sup.play.chat import fit_turns
+from sup.play.chat import chat_context
 from sup.play.sampling import pick_token_np
 
 
@@ -192,15 +192,9 @@ class OnnxLM:
     def chat_context(
         self, template: dict, messages: list[dict], room: int
     ) -> tuple[list[int], int]:
-        """(context, messages dropped) for a chat: the prompt (``play/chat.py``) cropped
-        at whole turns so that ``room`` tokens (at most half the block) stay for the
-        reply. A last message too long for that is cropped to the block's last tokens."""
+        """(context, messages dropped) for a chat (``play/chat.py`` ``chat_context``)."""
         prefix = self.generation["prompt_prefix"]
-        budget = self.block_size - len(prefix) - min(room, self.block_size // 2)
-        ids, dropped = fit_turns(self.tokenizer, template, messages, max(budget, 1))
-        if len(prefix) + len(ids) <= self.block_size:
-            return [*prefix, *ids], dropped
-        return ids[-self.block_size :], dropped
+        return chat_context(self.tokenizer, template, messages, room, self.block_size, prefix)
 
     def full_logits(self, ids: list[int]) -> np.ndarray:
         """Last-position logits from the full-context graph (the no-cache path)."""

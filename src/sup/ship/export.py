@@ -36,7 +36,7 @@ from sup.errors import SupError, UsageError
 from sup.fileio import current_umask
 from sup.formats.manifest import GRAPH_FULL, GRAPH_KV, MANIFEST, TOKENIZER, read_manifest
 from sup.formats.tokenizer import CharTokenizer
-from sup.play.chat import encode_chat, special_markers
+from sup.play.chat import chat_stop_ids, encode_chat
 from sup.play.runtime import KvRunner, generate_ids, ort_session
 from sup.play.sampling import unprompted_start
 from sup.ship.bundle import write_manifest
@@ -159,19 +159,10 @@ def generation_info(run: Run, demo_prompt: str, defaults: dict, chat: dict | Non
     reply ends where the model starts a turn (or ends its own), never inside one."""
     tok = run.tokenizer
     multi_document = run.info["data"].get("documents", 1) > 1
-    markers = special_markers(chat) if chat is not None else []
-    specials = tok.special_tokens()
-    missing = [m for m in markers if m not in specials]
-    if missing:
-        raise SupError(
-            f"the chat template uses {missing[0]}, which this model's tokenizer does not "
-            "hold as a special token: export with the template it was trained with "
-            "(sup prepare --chat), or one without <|markers|>"
-        )
     return {
         "prompt_prefix": [tok.eot_id],
         "unprompted_start": unprompted_start(tok, multi_document),
-        "stop_ids": [tok.eot_id, *(specials[m] for m in markers if specials[m] != tok.eot_id)],
+        "stop_ids": chat_stop_ids(tok, chat),
         "banned_ids": [tok.unk_id] if isinstance(tok, CharTokenizer) else [],
         "cache_restart_keep": max(1, run.config.block_size // 2),
         "defaults": defaults,
