@@ -10,6 +10,7 @@ Prints per-condition mean ± std and each condition's difference from the baseli
 MoE computes every expert (engine/moe.py), so it is slower per token by design.
 
     python benchmarks/training_options.py [--seeds 1,2,3] [--iters 400]
+        [--conditions dense-adamw,dense-muon]
 """
 
 from __future__ import annotations
@@ -58,14 +59,23 @@ def main() -> None:
     ap.add_argument("--corpus", help="tinyshakespeare.txt (default: ../shared/data)")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--iters", type=int, default=400)
+    ap.add_argument(
+        "--conditions",
+        default=",".join(CONDITIONS),
+        help="which conditions (dense-adamw, the baseline, always runs)",
+    )
     args = ap.parse_args()
+    names = ["dense-adamw"] + [n for n in args.conditions.split(",") if n != "dense-adamw"]
+    unknown = [n for n in names if n not in CONDITIONS]
+    if unknown:
+        ap.error(f"unknown condition {unknown[0]!r}; choose from {', '.join(CONDITIONS)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     data = prepared_char_data(shakespeare_path(args.corpus))
     print(f"machine: {machine()}")
     print(f"shape: {SHAPE}, {args.iters} steps x {SHAPE['batch_size'] * SHAPE['block_size']} "
           f"tokens, seeds {seeds}")  # fmt: skip
-    results = {name: [run(data, values, s, args.iters) for s in seeds]
-               for name, values in CONDITIONS.items()}  # fmt: skip
+    results = {name: [run(data, CONDITIONS[name], s, args.iters) for s in seeds]
+               for name in names}  # fmt: skip
     base = results["dense-adamw"]
     for name, rows in results.items():
         full = [r["full"] for r in rows]

@@ -17,15 +17,23 @@ from sup.engine.muon import MuonAdamW, muon_groups, orthogonalize
 from sup.errors import UsageError
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("shape", [(64, 64), (32, 96), (96, 32)])
-def test_orthogonalize_pushes_every_singular_value_towards_one(shape):
+def test_orthogonalize_pushes_every_singular_value_towards_one(shape, dtype):
     g = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
     g[:, 0] *= 10  # one direction dominates the raw gradient
-    before, after = torch.linalg.svdvals(g), torch.linalg.svdvals(orthogonalize(g))
+    out = orthogonalize(g, dtype=dtype)
+    before, after = torch.linalg.svdvals(g), torch.linalg.svdvals(out)
     assert after.max() < 1.3  # the quintic's band around 1, not exactly 1
     assert (after > 0.5).float().mean() > 0.85  # nearly every direction moves alike
     assert after.max() / after.median() < 2 < before.max() / before.median()
-    assert orthogonalize(g).shape == g.shape
+    assert out.shape == g.shape and out.dtype == g.dtype
+
+
+def test_newton_schulz_in_bf16_stays_close_to_fp32():
+    g = torch.randn(96, 32, generator=torch.Generator().manual_seed(1))
+    exact, fast = orthogonalize(g), orthogonalize(g, dtype=torch.bfloat16)
+    assert (fast - exact).norm() / exact.norm() < 0.03
 
 
 def test_the_adamw_half_steps_exactly_as_pytorchs_adamw():

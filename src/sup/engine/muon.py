@@ -13,8 +13,11 @@ on the gradient, then the update is replaced by the nearest semi-orthogonal matr
 approximated by five Newton–Schulz iterations of a quintic tuned to push every singular
 value towards 1 quickly (coefficients 3.4445, −4.7750, 2.0315). The update is scaled
 by ``sqrt(max(1, rows / cols))`` so that tall and wide matrices move alike, and weight
-decay is decoupled (``p *= 1 - lr * wd``). The iteration runs in fp32 on CPU (exact and
-cheap at this size) and in bf16 on CUDA, as the speedrun does.
+decay is decoupled (``p *= 1 - lr * wd``). The iteration runs in the training's matmul
+precision: bf16 when the run trains in bf16 (on CUDA, as the speedrun does, and on a CPU
+with native bf16), fp32 otherwise. In fp32 on this project's 2-core CPU the iteration
+cost 236 ms a step for a 6 x 256 model, 45% on top of an AdamW step; in bf16 60 ms,
+with singular values in the same band (docs/LOG.md, 2026-12-07).
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ NS_COEFFS = (3.4445, -4.7750, 2.0315)
 NS_STEPS = 5
 
 
-def orthogonalize(g: torch.Tensor, steps: int = NS_STEPS) -> torch.Tensor:
-    """An approximately semi-orthogonal matrix with ``g``'s singular vectors."""
+def orthogonalize(
+    g: torch.Tensor, steps: int = NS_STEPS, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """An approximately semi-orthogonal matrix with ``g``'s singular vectors, computed
+    in ``dtype``."""
     a, b, c = NS_COEFFS
-    dtype = torch.bfloat16 if g.is_cuda else torch.float32
     x = g.to(dtype)
     tall = x.size(0) > x.size(1)
     if tall:
@@ -36,8 +41,14 @@ def orthogonalize(g: torch.Tensor, steps: int = NS_STEPS) -> torch.Tensor:
     x = x / (x.norm() + 1e-7)  # spectral norm <= Frobenius norm <= 1
     for _ in range(steps):
         m = x @ x.T
-        x = a * x + (b * m + c * m @ m) @ x
+        # a x + (b m + c m^2) x, each product fused with its sum (fewer passes)
+        x = torch.addmm(x, torch.addmm(m, m, m, beta=b, alpha=c), x, beta=a)
     return (x.T if tall else x).to(g.dtype)
+
+
+def ns_dtype(device: torch.device, precision: str) -> torch.dtype:
+    """Newton–Schulz's precision: bf16 on CUDA or when the run trains in bf16."""
+    return torch.bfloat16 if device.type == "cuda" or precision == "bf16" else torch.float32
 
 
 class MuonAdamW(torch.optim.Optimizer):
@@ -45,7 +56,8 @@ class MuonAdamW(torch.optim.Optimizer):
     docstring). Hyper-parameters per group: ``lr``, ``weight_decay``, and ``momentum``
     (Muon) or ``betas`` and ``eps`` (AdamW)."""
 
-    def __init__(self, groups: list[dict]):
+    def __init__(self, groups: list[dict], ns_dtype: torch.dtype = torch.float32):
+        self.ns_dtype = ns_dtype  # not state: derived from the run's device and precision
         defaults = {"lr": 1e-3, "weight_decay": 0.0, "use_muon": False, "lr_scale": 1.0,
                     "momentum": 0.95, "betas": (0.9, 0.99), "eps": 1e-8}  # fmt: skip
         super().__init__(groups, defaults)
@@ -68,7 +80,7 @@ class MuonAdamW(torch.optim.Optimizer):
             state["momentum_buffer"] = torch.zeros_like(p)
         buf, beta = state["momentum_buffer"], group["momentum"]
         buf.lerp_(p.grad, 1 - beta)
-        update = orthogonalize(p.grad.lerp(buf, beta))  # Nesterov
+        update = orthogonalize(p.grad.lerp(buf, beta), dtype=self.ns_dtype)  # Nesterov
         scale = max(1.0, p.size(0) / p.size(1)) ** 0.5
         p.mul_(1 - group["lr"] * group["weight_decay"])
         p.add_(update, alpha=-group["lr"] * scale)

@@ -122,16 +122,20 @@ def trained_tensors(model: GPT, master: MasterWeights | None) -> list[torch.Tens
 
 
 def make_optimizer(
-    params: list[torch.Tensor], cfg: TrainConfig, device: torch.device, names: list[str] = ()
+    params: list[torch.Tensor],
+    cfg: TrainConfig,
+    device: torch.device,
+    names: list[str] = (),
+    precision: str = "fp32",
 ) -> torch.optim.Optimizer:
     """AdamW with weight decay on matrices (dim >= 2) only, as nanoGPT does; or, with
     ``optimizer = "muon"``, Muon for the blocks' matrices and AdamW for the rest
     (``engine/muon.py``; ``names`` are the parameters' names, in order)."""
     if cfg.optimizer == "muon":
-        from sup.engine.muon import MuonAdamW, muon_groups
+        from sup.engine.muon import MuonAdamW, muon_groups, ns_dtype
 
         named = [(n, p) for n, p in zip(names, params, strict=True) if p.requires_grad]
-        return MuonAdamW(muon_groups(named, cfg))
+        return MuonAdamW(muon_groups(named, cfg), ns_dtype(device, precision))
     params = [p for p in params if p.requires_grad]
     groups = [
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
@@ -166,7 +170,11 @@ def build_state(
         model=model,
         master=master,
         optimizer=make_optimizer(
-            trained_tensors(model, master), cfg, device, [n for n, _ in model.named_parameters()]
+            trained_tensors(model, master),
+            cfg,
+            device,
+            [n for n, _ in model.named_parameters()],
+            precision,
         ),
         scaler=torch.amp.GradScaler(device.type, enabled=precision == "fp16"),
         sampler=BatchSampler(
