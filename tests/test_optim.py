@@ -81,6 +81,8 @@ def test_depth_derives_the_model_and_its_budget_and_explicit_keys_win(tmp_path):
     assert cfg.learning_rate == pytest.approx(3e-3 * (256 / 192) ** 0.5)
     tokens = 20 * 12 * 3 * 192**2
     assert cfg.max_iters == derived["max_iters"] == -(-tokens // (8 * 64))
+    two = load_config(None, ["depth=3", "batch_size=8", "block_size=64"], processes=2)
+    assert two.max_iters == -(-tokens // (2 * 8 * 64))  # DDP: every process's batch counts
     mine = load_config(None, ["depth=3", "n_embd=96", "max_iters=7"])
     assert (mine.n_layer, mine.n_embd, mine.max_iters) == (3, 96, 7)
     with pytest.raises(UsageError, match="depth must be"):

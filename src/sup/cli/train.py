@@ -30,7 +30,8 @@ def cmd_train(args) -> int:
     else:
         if not args.data or not args.out:
             raise UsageError("sup train needs --data DATA_DIR and --out RUN_DIR (or --resume)")
-        cfg = load_config(args.config, args.set)
+        # under torchrun every process reads its own batch: depth's budget counts them all
+        cfg = load_config(args.config, args.set, int(os.environ.get("WORLD_SIZE", "1")))
         result = train(
             Path(args.out),
             cfg,

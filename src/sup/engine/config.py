@@ -209,7 +209,10 @@ def parse_override(item: str) -> tuple[str, Any]:
         ) from None
 
 
-def load_config(path: Path | None, overrides: list[str] = ()) -> TrainConfig:
+def load_config(path: Path | None, overrides: list[str] = (), processes: int = 1) -> TrainConfig:
+    """The config file, then ``--set`` overrides, then what ``depth`` derives for the keys
+    still unset. ``processes``: how many data-parallel processes will train it (torchrun's
+    world size), so depth's token budget counts every process's batch."""
     values: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
@@ -229,7 +232,7 @@ def load_config(path: Path | None, overrides: list[str] = ()) -> TrainConfig:
         key, value = parse_override(item)
         values[key] = value
     if values.get("depth"):
-        derived = depth_rules(TrainConfig(**values))
+        derived = depth_rules(TrainConfig(**values), processes)
         values.update({k: v for k, v in derived.items() if k not in values})
     cfg = TrainConfig(**values)
     cfg.validate()
@@ -243,18 +246,19 @@ ASPECT = 64  # n_embd per layer, and the head size
 TOKENS_PER_PARAM = 20  # the Chinchilla ratio, on non-embedding parameters
 
 
-def depth_rules(cfg: TrainConfig) -> dict[str, Any]:
+def depth_rules(cfg: TrainConfig, processes: int = 1) -> dict[str, Any]:
     """The model and budget one ``depth`` stands for (rules as nanochat's, scaled to this
     studio): ``n_layer = depth``, ``n_embd = 64 * depth``, heads of 64; AdamW's rate
     ``3e-3 * sqrt(256 / n_embd)`` (smaller steps for wider matrices), ``min_lr`` a tenth
     of it; training for ``20 * 12 * n_layer * n_embd**2`` tokens (20 per non-embedding
-    parameter) at the config's tokens per step, with 5% of the steps as warmup."""
+    parameter) at the config's tokens per step times ``processes`` (under DDP each
+    process reads its own batch), with 5% of the steps as warmup."""
     if cfg.depth < 1:
         raise UsageError(f"bad config: depth must be at least 1 (0 = off), got {cfg.depth}")
     n_embd = ASPECT * cfg.depth
     lr = 3e-3 * math.sqrt(256 / n_embd)
     tokens = TOKENS_PER_PARAM * 12 * cfg.depth * n_embd**2
-    max_iters = max(1, math.ceil(tokens / cfg.tokens_per_step))
+    max_iters = max(1, math.ceil(tokens / (cfg.tokens_per_step * processes)))
     return {
         "n_layer": cfg.depth,
         "n_embd": n_embd,
