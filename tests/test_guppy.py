@@ -6,6 +6,7 @@ official `openai` client, streaming and not, with its 400s."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -76,6 +77,18 @@ def test_the_harness_report_agrees_with_the_replies_it_holds(guppy_build):
     for e in examples:
         assert e["style"] == (not style_problems(e["reply"], e["topic"]))
     assert not keyword_hit("", ["bubble"])
+    # prompts split by whether the train users wrote every word, recounted from the file
+    train = (guppy_build / "build" / "corpus" / "conversations" / "train.jsonl").read_text()
+    words = re.compile(r"[a-z']+")
+    users = {w for line in train.splitlines() for m in json.loads(line)["messages"]
+             if m["role"] == "user" for w in words.findall(m["content"].lower())}  # fmt: skip
+    from sup.instruments.guppy_prompts import PROMPTS
+
+    unseen = sum(any(w not in users for w in words.findall(p["prompt"].lower()))
+                 for p in PROMPTS)  # fmt: skip
+    groups = from_release["conditions"]["greedy"]["by_vocabulary"]
+    assert groups["unseen_words"]["prompts"] == unseen
+    assert groups["all_words_seen"]["prompts"] == len(PROMPTS) - unseen
 
 
 def test_guppy_plays_in_the_terminal(guppy_build):

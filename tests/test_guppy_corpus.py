@@ -175,6 +175,27 @@ def test_style_rules():
         style_problems("hi", "taxes")
 
 
+def test_prompts_are_split_by_whether_the_train_users_wrote_every_word():
+    from sup.instruments.guppy_harness import by_vocabulary, unseen_words, user_vocabulary
+
+    train = [{"messages": [{"role": "user", "content": "Do you like the CAT's tail?"},
+                           {"role": "assistant", "content": "cake"}]}]  # fmt: skip
+    vocabulary = user_vocabulary(train)
+    assert vocabulary == {"do", "you", "like", "the", "cat's", "tail"}  # users only
+    assert unseen_words("do you like the cake?", vocabulary) == ["cake"]
+    assert unseen_words("Do you like the tail", vocabulary) == []
+    replies = [{"prompt": 0, "unseen": [], "keyword": True, "style": True},
+               {"prompt": 1, "unseen": ["cake"], "keyword": False, "style": True},
+               {"prompt": 2, "unseen": ["bake"], "keyword": True, "style": False}]  # fmt: skip
+    groups = by_vocabulary(replies, per_prompt=1)
+    seen, unseen = groups["all_words_seen"], groups["unseen_words"]
+    assert (seen["prompts"], unseen["prompts"]) == (1, 2)
+    assert seen["keyword_hit"]["rate"] == 1.0 and unseen["keyword_hit"]["rate"] == 0.5
+    assert unseen["style_pass"]["rate"] == 0.5
+    low, high = unseen["keyword_hit"]["ci95"]
+    assert 0 < low < 0.5 < high < 1  # Wilson for 1 of 2
+
+
 def test_an_existing_directory_is_refused_without_force(tmp_path):
     out = tmp_path / "c"
     out.mkdir()

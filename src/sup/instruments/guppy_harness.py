@@ -24,6 +24,13 @@ unique-reply rate's interval holds each reply's share (1 / copies of its text in
 condition) fixed and resamples prompts. Eval leakage, also reported: harness prompts
 that occur as a user message anywhere in the corpus, and test-split answers that occur
 verbatim in train (recomputed from the files, never read from the corpus manifest).
+
+By vocabulary: each condition's keyword and style rates are also reported for the
+prompts whose every word (``guppy_words.WORD``, lowercased) occurs in some train user
+message and for the prompts holding a word no train user message holds. A model that
+learnt only from the generator cannot know what an unseen word means, so the second
+group shows how far the generator's user vocabulary reaches, not how well the model
+learnt it.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from pathlib import Path
 
 from sup.errors import SupError, UsageError
 from sup.instruments.guppy_prompts import PROMPTS, keyword_hit, style_problems
+from sup.instruments.guppy_words import WORD
 from sup.instruments.stats import cluster_bootstrap, wilson
 
 SAMPLES = 3  # sampled replies per prompt
@@ -55,6 +63,18 @@ def _answers(rows: list[dict]) -> set[str]:
     return {m["content"].strip() for r in rows for m in r["messages"] if m["role"] == "assistant"}
 
 
+def user_vocabulary(rows: list[dict]) -> set[str]:
+    """Every word of the user messages in ``rows`` (lowercased, ``WORD``)."""
+    return {
+        w for r in rows for m in r["messages"] if m["role"] == "user"
+        for w in WORD.findall(m["content"].lower())
+    }  # fmt: skip
+
+
+def unseen_words(prompt: str, vocabulary: set[str]) -> list[str]:
+    return [w for w in WORD.findall(prompt.lower()) if w not in vocabulary]
+
+
 def leakage(corpus: Path) -> dict:
     """Harness prompts found as user messages in the corpus, and test answers in train."""
     splits = {s: read_split(corpus, s) for s in ("train", "val", "test")}
@@ -74,13 +94,19 @@ def leakage(corpus: Path) -> dict:
         if m["role"] == "assistant"
     ]
     in_train = sum(a in train_answers for a in test_answers)
-    return {
-        "prompts": len(PROMPTS),
-        "prompts_in_corpus": prompts_in_corpus,
-        "test_answers": len(test_answers),
-        "test_answers_in_train": in_train,
-        "rate": (prompts_in_corpus + in_train) / max(len(PROMPTS) + len(test_answers), 1),
-    }, train_answers
+    vocabulary = user_vocabulary(splits["train"])
+    return (
+        {
+            "train_user_words": len(vocabulary),
+            "prompts": len(PROMPTS),
+            "prompts_in_corpus": prompts_in_corpus,
+            "test_answers": len(test_answers),
+            "test_answers_in_train": in_train,
+            "rate": (prompts_in_corpus + in_train) / max(len(PROMPTS) + len(test_answers), 1),
+        },
+        train_answers,
+        vocabulary,
+    )
 
 
 def chosen_prompts(per_topic: int | None) -> list[dict]:
@@ -105,7 +131,7 @@ def guppy_report(
 ) -> dict:
     if corpus is None:
         raise UsageError("the guppy harness needs --corpus DIR (the corpus the model read)")
-    leak, train_answers = leakage(Path(corpus))
+    leak, train_answers, vocabulary = leakage(Path(corpus))
     if leak["prompts_in_corpus"]:
         raise SupError(
             f"{leak['prompts_in_corpus']} harness prompts occur in {corpus}: the evaluation "
@@ -133,6 +159,7 @@ def guppy_report(
                 problems = style_problems(text, p["topic"])
                 replies.append({
                     "prompt": i, "topic": p["topic"], "seed": seed, "reply": text,
+                    "unseen": unseen_words(p["prompt"], vocabulary),
                     "keyword": keyword_hit(text, p["keywords"]), "style": not problems,
                     "problems": problems, "copy": text.strip() in train_answers,
                 })  # fmt: skip
@@ -170,26 +197,45 @@ def test_split_style(voice, corpus: Path, tokens: int, per_topic: int | None) ->
             "interval": "wilson", "questions": "the test split's first, greedy"}  # fmt: skip
 
 
+def rate(values: list[float], replies: list[dict], per_prompt: int) -> dict:
+    """The mean of ``values`` (one per reply) with its 95% interval: Wilson for one reply
+    a prompt, else a cluster bootstrap over prompts."""
+    n = len(replies)
+    hits = sum(values)
+    if n == 0:
+        return {"n": 0, "hits": 0, "rate": None, "ci95": None, "interval": None}
+    if per_prompt == 1:
+        low, high = wilson(round(hits), n)
+    else:
+        per: dict[int, float] = {}
+        for v, r in zip(values, replies, strict=True):
+            per[r["prompt"]] = per.get(r["prompt"], 0.0) + v
+        by_prompt = list(per.values())
+        low, high = cluster_bootstrap(by_prompt, [per_prompt] * len(by_prompt))
+    interval = "wilson" if per_prompt == 1 else "cluster bootstrap by prompt"
+    return {"n": n, "hits": round(hits, 3), "rate": hits / n, "ci95": [low, high],
+            "interval": interval}  # fmt: skip
+
+
+def by_vocabulary(replies: list[dict], per_prompt: int) -> dict:
+    """Keyword and style rates for prompts whose words the train users all wrote, and
+    for prompts holding a word they never wrote (the module doc)."""
+    out = {}
+    for name, mine in (("all_words_seen", [r for r in replies if not r["unseen"]]),
+                       ("unseen_words", [r for r in replies if r["unseen"]])):  # fmt: skip
+        out[name] = {
+            "prompts": len({r["prompt"] for r in mine}),
+            "keyword_hit": rate([float(r["keyword"]) for r in mine], mine, per_prompt),
+            "style_pass": rate([float(r["style"]) for r in mine], mine, per_prompt),
+        }
+    return out
+
+
 def summarise(replies: list[dict], temperature: float, per_prompt: int) -> dict:
     """Rates with 95% intervals, overall and per topic, for one condition."""
     n = len(replies)
     copies = Counter(r["reply"].strip() for r in replies)
     share = [1 / copies[r["reply"].strip()] for r in replies]
-    prompts = sorted({r["prompt"] for r in replies})
-
-    def rate(values: list[float], key: str) -> dict:
-        hits = sum(values)
-        if per_prompt == 1:
-            low, high = wilson(round(hits), n)
-        else:
-            per: dict[int, float] = {}
-            for v, r in zip(values, replies, strict=True):
-                per[r["prompt"]] = per.get(r["prompt"], 0.0) + v
-            by_prompt = [per.get(p, 0.0) for p in prompts]
-            low, high = cluster_bootstrap(by_prompt, [per_prompt] * len(prompts))
-        interval = "wilson" if per_prompt == 1 else "cluster bootstrap by prompt"
-        return {"n": n, "hits": round(hits, 3), "rate": hits / n, "ci95": [low, high],
-                "interval": interval}  # fmt: skip
 
     topics = {}
     for topic in sorted({r["topic"] for r in replies}):
@@ -206,10 +252,11 @@ def summarise(replies: list[dict], temperature: float, per_prompt: int) -> dict:
     return {
         "temperature": temperature,
         "replies_per_prompt": per_prompt,
-        "keyword_hit": rate([float(r["keyword"]) for r in replies], "keyword"),
-        "style_pass": rate([float(r["style"]) for r in replies], "style"),
-        "copy": rate([float(r["copy"]) for r in replies], "copy"),
-        "unique": {**rate(share, "unique"), "distinct": len(copies)},
+        "keyword_hit": rate([float(r["keyword"]) for r in replies], replies, per_prompt),
+        "style_pass": rate([float(r["style"]) for r in replies], replies, per_prompt),
+        "copy": rate([float(r["copy"]) for r in replies], replies, per_prompt),
+        "unique": {**rate(share, replies, per_prompt), "distinct": len(copies)},
+        "by_vocabulary": by_vocabulary(replies, per_prompt),
         "style_problems": dict(problems.most_common()),
         "topics": topics,
         "examples": [
@@ -233,6 +280,18 @@ def guppy_lines(report: dict) -> list[str]:
             f"{fmt('keyword_hit')}, style pass {fmt('style_pass')}, unique replies "
             f"{fmt('unique')}, verbatim copies of training answers {fmt('copy')}"
         )
+    for name, c in report["conditions"].items():
+        parts = []
+        for group, label in (("all_words_seen", "every word seen"),
+                             ("unseen_words", "a word never seen")):  # fmt: skip
+            g = c.get("by_vocabulary", {}).get(group)
+            if g and g["keyword_hit"]["n"]:
+                k, st = (f"{x['rate']:.3f} [{x['ci95'][0]:.3f}, {x['ci95'][1]:.3f}]"
+                         for x in (g["keyword_hit"], g["style_pass"]))  # fmt: skip
+                parts.append(f"{label} in a train user message ({g['prompts']} prompts): "
+                             f"keyword {k}, style {st}")  # fmt: skip
+        if parts:
+            lines.append(f"{name} by vocabulary: " + "; ".join(parts))
     t = report.get("test_split")
     if t:
         lines.append(
