@@ -78,7 +78,7 @@ GUPPY = Instrument(
             "cpu",
             {"config": str(CONFIGS / "guppy-cpu.toml")},
             "bpe:2048",
-            "20 min",
+            "25 min",
             {"samples": 60000},
         ),
     },
