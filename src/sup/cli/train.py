@@ -12,6 +12,7 @@ from sup.errors import UsageError
 
 def cmd_train(args) -> int:
     from sup.cli.progress import ConsoleReporter
+    from sup.engine import distributed
     from sup.engine.config import load_config
     from sup.engine.train import train
 
@@ -31,7 +32,7 @@ def cmd_train(args) -> int:
         if not args.data or not args.out:
             raise UsageError("sup train needs --data DATA_DIR and --out RUN_DIR (or --resume)")
         # under torchrun every process reads its own batch: depth's budget counts them all
-        cfg = load_config(args.config, args.set, int(os.environ.get("WORLD_SIZE", "1")))
+        cfg = load_config(args.config, args.set, distributed.env_size())
         result = train(
             Path(args.out),
             cfg,

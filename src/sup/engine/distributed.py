@@ -55,10 +55,15 @@ class World:
 SINGLE = World()
 
 
+def env_size() -> int:
+    """How many processes torchrun started for this run (1 outside torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def from_env() -> World:
     """The process group torchrun described in the environment, joined; ``SINGLE`` when
     this process was not started by torchrun (or with one process)."""
-    size = int(os.environ.get("WORLD_SIZE", "1"))
+    size = env_size()
     if size <= 1:
         return SINGLE
     world = World(int(os.environ["RANK"]), size, int(os.environ.get("LOCAL_RANK", "0")))

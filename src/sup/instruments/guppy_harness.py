@@ -49,6 +49,8 @@ TEST_PER_TOPIC = 2  # the diagnostic condition's test-split questions per topic
 TEMPERATURE = 0.8
 SEED_BASE = 1000
 REPLY_TOKENS = 64
+# by_vocabulary's groups, as the report's lines name them
+VOCABULARY_GROUPS = {"all_words_seen": "every word seen", "unseen_words": "a word never seen"}
 
 
 def read_split(corpus: Path, split: str) -> list[dict]:
@@ -266,32 +268,29 @@ def summarise(replies: list[dict], temperature: float, per_prompt: int) -> dict:
     }
 
 
+def interval_text(x: dict) -> str:
+    """A rate with its 95% interval, as the report's lines print it."""
+    return f"{x['rate']:.3f} [{x['ci95'][0]:.3f}, {x['ci95'][1]:.3f}]"
+
+
 def guppy_lines(report: dict) -> list[str]:
     lines = []
     for name, c in report["conditions"].items():
-
-        def fmt(key: str, c=c) -> str:
-            x = c[key]
-            return f"{x['rate']:.3f} [{x['ci95'][0]:.3f}, {x['ci95'][1]:.3f}]"
-
         lines.append(
             f"{name} (temperature {c['temperature']:g}, {c['keyword_hit']['n']} replies to "
             f"{report['prompts']} held-out prompts over {report['topics']} topics): keyword hit "
-            f"{fmt('keyword_hit')}, style pass {fmt('style_pass')}, unique replies "
-            f"{fmt('unique')}, verbatim copies of training answers {fmt('copy')}"
+            f"{interval_text(c['keyword_hit'])}, style pass {interval_text(c['style_pass'])}, "
+            f"unique replies {interval_text(c['unique'])}, verbatim copies of training "
+            f"answers {interval_text(c['copy'])}"
         )
-    for name, c in report["conditions"].items():
-        parts = []
-        for group, label in (("all_words_seen", "every word seen"),
-                             ("unseen_words", "a word never seen")):  # fmt: skip
-            g = c.get("by_vocabulary", {}).get(group)
-            if g and g["keyword_hit"]["n"]:
-                k, st = (f"{x['rate']:.3f} [{x['ci95'][0]:.3f}, {x['ci95'][1]:.3f}]"
-                         for x in (g["keyword_hit"], g["style_pass"]))  # fmt: skip
-                parts.append(f"{label} in a train user message ({g['prompts']} prompts): "
-                             f"keyword {k}, style {st}")  # fmt: skip
-        if parts:
-            lines.append(f"{name} by vocabulary: " + "; ".join(parts))
+        groups = [
+            f"{label} in a train user message ({g['prompts']} prompts): keyword "
+            f"{interval_text(g['keyword_hit'])}, style {interval_text(g['style_pass'])}"
+            for key, label in VOCABULARY_GROUPS.items()
+            if (g := c.get("by_vocabulary", {}).get(key)) and g["keyword_hit"]["n"]
+        ]
+        if groups:
+            lines.append(f"{name} by vocabulary: " + "; ".join(groups))
     t = report.get("test_split")
     if t:
         lines.append(
