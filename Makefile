@@ -50,7 +50,7 @@ engines:
 	test -x /usr/games/fairy-stockfish || { apt-get update -q && apt-get install -y -q fairy-stockfish; }
 
 test: setup web engines
-	$(BIN)/python -m pytest -q; rc=$$?; \
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 	$(BIN)/sup check
 	$(MAKE) --no-print-directory smoke-release
