@@ -175,6 +175,20 @@ class Engine:
         # 1" when there is one legal move) is not a move
         return [line.split(":")[0] for line in lines[:-1] if line.endswith(": 1")]
 
+    def legal_moves_and_key(self, moves: list[str]) -> tuple[list[str], str]:
+        """``legal_moves`` and ``position_key`` of one position in one round trip: ``d``
+        runs on the engine's command thread and finishes before ``go perft 1`` starts
+        its search thread, so the description comes first and the move list after it."""
+        self.position(moves)
+        self.send("d")
+        self.send("go perft 1")
+        lines = self.read_until(lambda s: s.startswith("Nodes searched"))
+        end = next((i for i, line in enumerate(lines) if line.startswith("Checkers:")), None)
+        key = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Key:")), "")
+        if end is None or not key:
+            raise EngineFailure("the engine described a position without a Key or Checkers line")
+        return [line.split(":")[0] for line in lines[end + 1 : -1] if line.endswith(": 1")], key
+
     def best_move(self, moves: list[str], depth: int | None = None,
                   movetime_ms: int | None = None) -> str | None:  # fmt: skip
         """The engine's move after ``moves`` (None: no legal move)."""

@@ -9,6 +9,11 @@ A game ends when the side to move has no legal move, at ``max_plies``, or when a
 position occurs a third time. Workers play games in parallel; the parent writes them in
 index order.
 
+The engine searches every move it plays; the legal moves and the repetition key of each
+position come from a referee: python-chess for 8x8 (in-process, a third of the time a
+ply took when the engine was asked three times, the same games), otherwise the engine
+in one round trip a position.
+
 Files, all beside ``OUT``:
 
 - ``OUT``: one finished game a line, UCI moves separated by spaces;
@@ -54,17 +59,68 @@ class Settings:
     random_rate: float = 0.0
 
 
+class EngineReferee:
+    """Legal moves and repetition keys from the engine, one query a position."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.moves = engine, []
+        self._known: tuple[list[str], str] | None = None
+
+    def push(self, move: str) -> None:
+        self.moves.append(move)
+        self._known = None
+
+    def _position(self) -> tuple[list[str], str]:
+        if self._known is None:
+            self._known = self.engine.legal_moves_and_key(self.moves)
+        return self._known
+
+    def legal(self) -> list[str]:
+        return self._position()[0]
+
+    def key(self) -> str:
+        return self._position()[1]
+
+
+class ChessReferee:
+    """Standard chess by python-chess: the same rules as the engine's, in-process."""
+
+    def __init__(self) -> None:
+        import chess
+
+        self.board = chess.Board()
+
+    def push(self, move: str) -> None:
+        try:
+            self.board.push_uci(move)
+        except ValueError:  # the two rule sets disagree: never seen, but not silent
+            raise EngineFailure(f"python-chess refuses {move!r} after {self.board.fen()}") from None
+
+    def legal(self) -> list[str]:
+        return [move.uci() for move in self.board.legal_moves]
+
+    def key(self) -> str:
+        # the FEN less its move counters, an en passant square only when a capture
+        # there is legal: equal positions in the sense of the repetition rule
+        return self.board.fen(en_passant="legal").rsplit(" ", 2)[0]
+
+
+def referee_for(engine: Engine, tier_name: str) -> EngineReferee | ChessReferee:
+    return ChessReferee() if tier_name == "regular" else EngineReferee(engine)
+
+
 def play_game(engine: Engine, s: Settings, index: int) -> dict:
     """One self-play game: {"index", "status", "moves", "end"}."""
     rng = random.Random(f"{s.seed}:{index}")
     moves: list[str] = []
     seen: Counter = Counter()
+    referee = referee_for(engine, s.tier)
     try:
         engine.send("ucinewgame")
         engine.ready()
         end = "ply cap"
         for ply in range(s.max_plies):
-            legal = engine.legal_moves(moves)
+            legal = referee.legal()
             if not legal:
                 end = "no legal move"
                 break
@@ -74,7 +130,8 @@ def play_game(engine: Engine, s: Settings, index: int) -> dict:
             else:
                 move = engine.best_move(moves, depth=s.depth) or rng.choice(sorted(legal))
             moves.append(move)
-            key = engine.position_key(moves)
+            referee.push(move)
+            key = referee.key()
             seen[key] += 1
             if seen[key] >= 3:
                 end = "threefold repetition"
