@@ -192,7 +192,11 @@ def add_commands(sub) -> None:
 
     b = sub.add_parser("build", help="corpus -> prepare -> train -> harness -> release")
     b.add_argument("name", help=names)
-    b.add_argument("--preset", default="cpu", help="tiny | cpu (default cpu)")
+    b.add_argument(
+        "--preset",
+        default="cpu",
+        help="tiny | cpu | full where the instrument has one (default cpu; see sup instruments)",
+    )
     b.add_argument("--out", help="build directory (default runs/NAME)")
     b.add_argument("--from", dest="source", help="the corpus source (see sup data)")
     b.add_argument("--release", metavar="ID", help="release the model as ID (e.g. kenosha-2)")
