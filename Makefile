@@ -107,9 +107,19 @@ $(DAYDREAM_GAMES)/micro/manifest.json: | engines
 	$(BIN)/sup data daydream --tier micro --games 40000 --random-rate 0.1 --seed 1 \
 	  --out $(DAYDREAM_GAMES)/micro
 
-daydream-release: setup engines $(DAYDREAM_GAMES)/micro/manifest.json
+# daydream-regular-1: 20,000 8x8 self-play games (about 23 minutes), then the cpu shape
+# with Muon for 2,400 steps (about 43 minutes; docs/RESULTS.md).
+$(DAYDREAM_GAMES)/regular/manifest.json: | engines
+	$(BIN)/sup data daydream --tier regular --games 20000 --depth 1 --random-rate 0.1 \
+	  --seed 1 --out $(DAYDREAM_GAMES)/regular
+
+daydream-release: setup engines $(DAYDREAM_GAMES)/micro/manifest.json \
+		$(DAYDREAM_GAMES)/regular/manifest.json
 	$(BIN)/sup build daydream-micro --preset cpu --from $(DAYDREAM_GAMES)/micro \
 	  --out runs/daydream-micro --release daydream-micro-1
+	$(BIN)/sup build daydream-regular --preset cpu --from $(DAYDREAM_GAMES)/regular \
+	  --set optimizer=muon --set max_iters=2400 --out runs/daydream-regular \
+	  --release daydream-regular-1
 
 release-full: setup
 	$(BIN)/sup build shakespeare --preset full $(if $(WORKS),--from $(WORKS)) \
