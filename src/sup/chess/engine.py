@@ -170,10 +170,7 @@ class Engine:
         the game is over. ``moves`` must be legal: check with ``replay``."""
         self.position(moves)
         self.send("go perft 1")
-        lines = self.read_until(lambda s: s.startswith("Nodes searched"))
-        # every line before the total is "MOVE: 1"; the total itself ("Nodes searched:
-        # 1" when there is one legal move) is not a move
-        return [line.split(":")[0] for line in lines[:-1] if line.endswith(": 1")]
+        return _perft_moves(self.read_until(lambda s: s.startswith("Nodes searched")))
 
     def legal_moves_and_key(self, moves: list[str]) -> tuple[list[str], str]:
         """``legal_moves`` and ``position_key`` of one position in one round trip: ``d``
@@ -184,10 +181,10 @@ class Engine:
         self.send("go perft 1")
         lines = self.read_until(lambda s: s.startswith("Nodes searched"))
         end = next((i for i, line in enumerate(lines) if line.startswith("Checkers:")), None)
-        key = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Key:")), "")
-        if end is None or not key:
+        described = _description(lines[: end + 1] if end is not None else [])
+        if "Key" not in described:
             raise EngineFailure("the engine described a position without a Key or Checkers line")
-        return [line.split(":")[0] for line in lines[end + 1 : -1] if line.endswith(": 1")], key
+        return _perft_moves(lines[end + 1 :]), described["Key"]
 
     def best_move(self, moves: list[str], depth: int | None = None,
                   movetime_ms: int | None = None) -> str | None:  # fmt: skip
@@ -216,10 +213,7 @@ class Engine:
         lines: ``Fen``, ``Key`` (the repetition hash), ``Checkers`` (empty: not in check)."""
         self.position(moves)
         self.send("d")
-        lines = self.read_until(lambda s: s.startswith("Checkers:"))
-        return {
-            line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in lines if ":" in line
-        }
+        return _description(self.read_until(lambda s: s.startswith("Checkers:")))
 
     def set_skill(self, level: int) -> None:
         """Fairy-Stockfish's ``Skill Level`` (0 weakest to 20)."""
@@ -245,3 +239,15 @@ class Engine:
         except (IndexError, ValueError):
             raise EngineFailure(f"the engine described a position oddly: {fields!r}") from None
         return 2 * (fullmove - 1) + (side == "b")
+
+
+def _perft_moves(lines: list[str]) -> list[str]:
+    """The moves of ``go perft 1``'s output, which ends with its total: every line
+    before it is "MOVE: 1", and the total itself ("Nodes searched: 1" when there is one
+    legal move) is not a move."""
+    return [line.split(":")[0] for line in lines[:-1] if line.endswith(": 1")]
+
+
+def _description(lines: list[str]) -> dict[str, str]:
+    """The ``Name: value`` lines of the ``d`` command's output."""
+    return {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in lines if ":" in line}

@@ -105,8 +105,9 @@ class ChessReferee:
         return self.board.fen(en_passant="legal").rsplit(" ", 2)[0]
 
 
-def referee_for(engine: Engine, tier_name: str) -> EngineReferee | ChessReferee:
-    return ChessReferee() if tier_name == "regular" else EngineReferee(engine)
+def referee_for(engine: Engine) -> EngineReferee | ChessReferee:
+    """python-chess where the engine plays standard chess, else the engine itself."""
+    return ChessReferee() if engine.tier.variant == "chess" else EngineReferee(engine)
 
 
 def play_game(engine: Engine, s: Settings, index: int) -> dict:
@@ -114,7 +115,7 @@ def play_game(engine: Engine, s: Settings, index: int) -> dict:
     rng = random.Random(f"{s.seed}:{index}")
     moves: list[str] = []
     seen: Counter = Counter()
-    referee = referee_for(engine, s.tier)
+    referee = referee_for(engine)
     try:
         engine.send("ucinewgame")
         engine.ready()
