@@ -105,11 +105,12 @@ def barrier(world: World) -> None:
         dist.barrier()
 
 
-def leave(world: World) -> None:
+def leave(world: World, peer_lost: bool = False) -> None:
     """Leave the group together: a rank that tore its connections down while a peer was
-    still finishing its last collective could abort the peer (gloo). After a failure the
-    barrier fails too, and leaving goes on."""
+    still finishing its last collective could abort the peer (gloo). After a peer was
+    lost there is nobody to wait for: the barrier is skipped, not left to time out."""
     if world.distributed and dist.is_initialized():
-        with contextlib.suppress(RuntimeError):
-            dist.barrier()
+        if not peer_lost:
+            with contextlib.suppress(RuntimeError):
+                dist.barrier()
         dist.destroy_process_group()

@@ -318,6 +318,7 @@ def train(
         raise UsageError("--stop-after must be at least 1")
     world = distributed.from_env()  # torchrun's process group, or this process alone
     reporter = (reporter or Reporter()) if world.main else Reporter()
+    peer_lost = False
     try:
         if world.main:
             return _train_as_writer(run_dir, cfg, data_dir, resume, force, overrides,
@@ -328,9 +329,15 @@ def train(
     except RuntimeError as e:
         if not world.distributed:
             raise
+        # torchrun SIGTERMs the survivors once it sees a rank die, racing this rank's own
+        # failed collective: the line saying what happened must get out first (torchrun
+        # still sends SIGKILL 30 s later, so ignoring SIGTERM cannot leave a rank hanging)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        peer_lost = True
         raise lost_rank(run_dir, world, e) from None
     finally:
-        distributed.leave(world)
+        distributed.leave(world, peer_lost=peer_lost)
 
 
 def lost_rank(run_dir: Path, world: distributed.World, e: RuntimeError) -> SupError:
@@ -473,6 +480,10 @@ def _train_loop(
                     break
     except Diverged as e:
         raise diverged_error(run_dir, e) from None
+    except RuntimeError:
+        if world.distributed and signal.SIGTERM in handlers:
+            handlers[signal.SIGTERM] = signal.SIG_IGN  # a lost peer: see train()
+        raise
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
