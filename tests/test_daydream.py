@@ -65,6 +65,28 @@ def test_resamples_forced_moves_and_seeds_follow_the_stated_rules():
     assert sum(r["k"] for r in report["results"].values()) == 2
 
 
+def test_the_repeatable_opponent_plays_the_same_games_for_the_same_seed():
+    """With ``random_rate`` set the engine is level 20 plus seeded random moves: two
+    matches with one seed are the same games move for move, another seed plays others,
+    and with no random moves every engine move is the engine's own depth-1 choice."""
+    micro = tier("micro")
+
+    def games(**rule):
+        s = match.MatchSettings(games=2, max_plies=24, **rule)
+        return [g["moves"] for g in match.play_match(Scripted(misses=()), micro, s)["played"]]
+
+    first = games(seed=3, random_rate=0.3)
+    assert games(seed=3, random_rate=0.3) == first
+    assert games(seed=4, random_rate=0.3) != first
+    strict = games(seed=3, random_rate=0.0)
+    with Engine(micro) as engine:
+        engine.set_skill(20)
+        for n, moves in enumerate(strict):  # the model has White in game 0, Black in 1
+            engine.send("ucinewgame")  # its hash, which steers a depth-1 search, starts empty
+            for ply in range(1 - n % 2, len(moves), 2):
+                assert moves[ply] == engine.best_move(moves[:ply], depth=1)
+
+
 def test_the_report_counts_phases_and_intervals_from_hand_made_games():
     def move(ply, tried=(), forced=False, mass=0.5):
         return {"ply": ply, "move": "x", "tried": list(tried), "forced": forced,
@@ -159,6 +181,16 @@ def test_daydream_tiny_build_end_to_end(tmp_path):
                        "2", "--json")  # fmt: skip
     shipped = json.loads(harnessed.stdout)
     assert shipped["games"] == 2 and shipped["settings"]["temperature"] == 0.8
+    # the repeatable opponent through the CLI: one seed, the same games twice
+    paired = [sup_ok("harness", "daydream-micro", releases / "daydream-micro-1", "--games", "2",
+                     "--random-moves", "0.25", "--seed", "5", "--json").stdout
+              for _ in range(2)]  # fmt: skip
+    again = [json.loads(text) for text in paired]
+    assert again[0]["settings"]["random_rate"] == 0.25 and again[0]["settings"]["seed"] == 5
+    assert again[0]["played"] == again[1]["played"]
+    shown = sup_ok("harness", "daydream-micro", releases / "daydream-micro-1", "--games", "2",
+                   "--random-moves", "0.25", "--seed", "5").stdout  # fmt: skip
+    assert "25% seeded random moves (repeatable, seed 5)" in shown
 
     data = sup_ok("data", "daydream", "--tier", "micro", "--from", source, "--out",
                   tmp_path / "corpus")  # fmt: skip
@@ -182,6 +214,9 @@ def test_bad_daydream_input_is_one_line(tmp_path):
         (("data", "daydream", "--from", tmp_path / "none.txt", "--out", out), 1, "not found"),
         (("data", "daydream", "--games", "5", "--out", out), 2, "at least 10"),
         (("data", "daydream", "--from", tmp_path, "--out", out), 2, "not a daydream corpus"),
+        (("harness", "kenosha", tmp_path, "--seed", "3"), 2, "--seed: only the daydream"),
+        (("harness", "daydream-micro", tmp_path, "--random-moves", "1.5"), 2, "0 to 1"),
+        (("harness", "daydream-micro", tmp_path, "--level", "21"), 2, "skill, 0 to 20"),
     ):
         assert words in assert_cli_error(run_sup(*args), code)
     assert not out.exists()

@@ -108,6 +108,27 @@ def cmd_build(args) -> int:
     return 0
 
 
+def match_options(args, inst) -> dict:
+    """The daydream harness's match settings given on the command line."""
+    flags = {
+        "games": ("games", args.games),
+        "level": ("skill", args.level),
+        "seed": ("seed", args.seed),
+        "random-moves": ("random_rate", args.random_moves),
+    }
+    given = {key: value for key, value in flags.values() if value is not None}
+    if given and (inst.game or {}).get("kind") != "chess":
+        named = ", ".join(f"--{flag}" for flag, (_, value) in flags.items() if value is not None)
+        raise UsageError(f"{named}: only the daydream harnesses play games")
+    if given.get("games", 1) < 1:
+        raise UsageError("--games must be at least 1")
+    if not 0 <= given.get("skill", 0) <= 20:
+        raise UsageError("--level is the engine's skill, 0 to 20")
+    if not 0 <= given.get("random_rate", 0) <= 1:
+        raise UsageError("--random-moves is a share of the engine's moves, 0 to 1")
+    return given
+
+
 def cmd_harness(args) -> int:
     from sup.fileio import write_json_atomic
     from sup.instruments.build import BUILD_FILE
@@ -123,9 +144,7 @@ def cmd_harness(args) -> int:
         raise UsageError(f"{target} does not exist: give a run, build or release directory")
     if args.samples is not None and args.samples < 1:
         raise UsageError("--samples must be at least 1")
-    if args.games is not None and args.games < 1:
-        raise UsageError("--games must be at least 1")
-    options = {"games": args.games} if args.games is not None else {}
+    options = match_options(args, inst)
     report = inst.harness(HarnessRequest(target, corpus, args.samples, args.tokens, options))
     if args.out:
         write_json_atomic(Path(args.out), report)
@@ -219,6 +238,12 @@ def add_commands(sub) -> None:
     h.add_argument("--samples", type=int, help="samples per condition")
     h.add_argument("--tokens", type=int, help="tokens per sample")
     h.add_argument("--games", type=int, help="daydream: games against the engine (default 100)")
+    h.add_argument("--level", type=int, help="daydream: the engine's skill, 0 to 20 (default 0)")
+    h.add_argument("--random-moves", type=float, metavar="P",
+                   help="daydream: a repeatable opponent instead: the engine at full "
+                        "strength with a share P of seeded random moves (the same games "
+                        "every run)")  # fmt: skip
+    h.add_argument("--seed", type=int, help="daydream: the match's seed (default 0)")
     h.add_argument("--json", action="store_true", help="print the report as JSON")
     h.add_argument("--out", help="also write the report to this JSON file")
     h.add_argument("--chart", help="write the chart to this PNG file")

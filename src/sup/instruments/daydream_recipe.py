@@ -55,8 +55,8 @@ def daydream_lines(report: dict) -> list[str]:
                        for p in report["by_phase"])  # fmt: skip
     res = report["results"]
     return [
-        f"{report['games']} games against the engine (skill {s['skill']}, depth {s['depth']}; "
-        f"colours alternate; {report['aborted']} aborted), temperature {s['temperature']}, "
+        f"{report['games']} games against the {match.opponent(s)} (colours alternate; "
+        f"{report['aborted']} aborted), temperature {s['temperature']}, "
         f"up to {s['attempts']} samples a move; 95% intervals",
         f"first-try legal: {ft['rate']:.3f} {ci(ft)} of {ft['n']} model moves "
         f"(cluster bootstrap over games [{ft['cluster_ci95'][0]:.3f}, "

@@ -10,6 +10,14 @@ The rules of a match (also written into every report, under ``settings``):
   from the clock, so two matches with the same ``seed`` play different games: their
   figures agree within their intervals, not exactly (daydream-micro-1, 100 games each:
   0.832, 0.808 and 0.799 first-try legal).
+- A repeatable opponent instead: with ``random_rate`` set, the engine searches ``depth``
+  plies at level 20 (one thread, its hash cleared at each game's start, so the same
+  game so far gets the same move; the hash it fills along a game steers a depth-1
+  search, so a position reached in another game may not), and each of its moves is, with
+  probability ``random_rate``, a legal move
+  drawn at random by a generator seeded from (``seed``, game, ply). Two matches with the
+  same settings and ``seed`` then play the same games move for move, so two models (or
+  two checkpoints) can be compared on paired games, and a figure can be re-derived.
 - A model move: the game so far as text (UCI moves separated by spaces, as a corpus
   line spells it) is continued at ``temperature``: a space, then the move up to the next
   space or newline (the first move of a game has no space before it). A sample that is
@@ -36,6 +44,7 @@ a cluster bootstrap over games for the mean illegal mass.
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict, dataclass
 
 from sup.chess.engine import Engine, EngineFailure
@@ -55,6 +64,23 @@ class MatchSettings:
     depth: int = 1
     max_plies: int = 150
     seed: int = 0
+    # None: the engine at ``skill`` (clock-seeded below 20); a share: the repeatable
+    # opponent (level 20 plus seeded random moves, module docstring)
+    random_rate: float | None = None
+
+    @property
+    def repeatable(self) -> bool:
+        return self.random_rate is not None
+
+
+def engine_move(engine: Engine, legal: list[str], moves: list[str], s: MatchSettings,
+                game: int) -> str:  # fmt: skip
+    """The opponent's move after ``moves`` (``legal``: the legal list there)."""
+    if s.repeatable and s.random_rate > 0:
+        rng = random.Random(f"{s.seed}:{game}:{len(moves)}")
+        if rng.random() < s.random_rate:
+            return rng.choice(sorted(legal))
+    return engine.best_move(moves, depth=s.depth) or sorted(legal)[0]
 
 
 def sample_seed(s: MatchSettings, game: int, ply: int, attempt: int) -> int:
@@ -116,7 +142,7 @@ def play_out(voice, engine: Engine, s: MatchSettings, game: int, model_sides: se
 def _play_out(voice, engine, s, game, model_sides, show, moves, record):
     seen: dict[str, int] = {}
     engine.send("ucinewgame")
-    engine.set_skill(s.skill)
+    engine.set_skill(20 if s.repeatable else s.skill)
     board = engine.board(moves)
     show("board", board["Fen"])
     end, winner = "ply cap", None
@@ -138,7 +164,7 @@ def _play_out(voice, engine, s, game, model_sides, show, moves, record):
             record.append({"ply": ply, **step})
             moves.append(step["move"])
         else:
-            moves.append(engine.best_move(moves, depth=s.depth) or sorted(legal)[0])
+            moves.append(engine_move(engine, legal, moves, s, game))
             show("move", f"{ply:>3}. {side} {moves[-1]} (engine)")
         board = engine.board(moves)  # one query: the FEN, the repetition key, checkers
         show("board", board["Fen"])
@@ -257,6 +283,15 @@ def summarise(played: list[dict], tier: Tier, s: MatchSettings) -> dict:
     }
 
 
+def opponent(settings: dict) -> str:
+    """The engine a report's games were against, in words."""
+    rate = settings.get("random_rate")  # reports from before the repeatable opponent lack it
+    if rate is None:
+        return f"engine skill {settings['skill']}, depth {settings['depth']}"
+    return (f"engine depth {settings['depth']} with {rate:.0%} seeded random moves "
+            f"(repeatable, seed {settings['seed']})")  # fmt: skip
+
+
 def match_chart(report: dict, path) -> None:
     """First-try legal rate (95% Wilson band) and mean illegal mass by ply."""
     import matplotlib
@@ -272,8 +307,8 @@ def match_chart(report: dict, path) -> None:
     ax.plot(mid, [r["illegal_mass"] for r in rows], marker="s", label="illegal probability mass")
     s = report["settings"]
     ax.set(xlabel=f"ply (bins of {BY_PLY_BIN})", ylim=(0, 1.02),
-           title=f"daydream-{report['tier']}: {report['games']} games vs engine skill "
-                 f"{s['skill']}, temperature {s['temperature']}")  # fmt: skip
+           title=f"daydream-{report['tier']}: {report['games']} games vs {opponent(s)}, "
+                 f"temperature {s['temperature']}")  # fmt: skip
     ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
