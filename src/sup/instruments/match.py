@@ -13,11 +13,11 @@ The rules of a match (also written into every report, under ``settings``):
 - A repeatable opponent instead: with ``random_rate`` set, the engine searches ``depth``
   plies at level 20 (one thread, its hash cleared at each game's start, so the same
   game so far gets the same move; the hash it fills along a game steers a depth-1
-  search, so a position reached in another game may not), and each of its moves is, with
-  probability ``random_rate``, a legal move
-  drawn at random by a generator seeded from (``seed``, game, ply). Two matches with the
-  same settings and ``seed`` then play the same games move for move, so two models (or
-  two checkpoints) can be compared on paired games, and a figure can be re-derived.
+  search, so a position reached in another game may not), and each of its moves is,
+  with probability ``random_rate``, a legal move drawn at random by a generator seeded
+  from (``seed``, game, ply). Two matches with the same settings and ``seed`` then play
+  the same games move for move, so two models (or two checkpoints) can be compared on
+  paired games, and a figure can be re-derived.
 - A model move: the game so far as text (UCI moves separated by spaces, as a corpus
   line spells it) is continued at ``temperature``: a space, then the move up to the next
   space or newline (the first move of a game has no space before it). A sample that is
