@@ -216,7 +216,7 @@ def test_bad_daydream_input_is_one_line(tmp_path):
         (("data", "daydream", "--from", tmp_path, "--out", out), 2, "not a daydream corpus"),
         (("harness", "kenosha", tmp_path, "--seed", "3"), 2, "--seed: only the daydream"),
         (("harness", "daydream-micro", tmp_path, "--random-moves", "1.5"), 2, "0 to 1"),
-        (("harness", "daydream-micro", tmp_path, "--level", "21"), 2, "skill, 0 to 20"),
+        (("harness", "daydream-micro", tmp_path, "--level", "21"), 2, "from 0 to 20, got 21"),
     ):
         assert words in assert_cli_error(run_sup(*args), code)
     assert not out.exists()

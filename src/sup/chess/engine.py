@@ -22,6 +22,8 @@ from pathlib import Path
 from sup.chess.tiers import Tier, variants_path
 from sup.errors import SupError
 
+MAX_SKILL = 20  # Fairy-Stockfish's Skill Level runs from 0 (weakest) to this: full strength
+
 CANDIDATES = ("/usr/games/fairy-stockfish", "fairy-stockfish")
 INSTALL = "install Debian's fairy-stockfish (apt-get install fairy-stockfish) or pass --engine PATH"
 TIMEOUT_S = 10.0

@@ -110,6 +110,8 @@ def cmd_build(args) -> int:
 
 def match_options(args, inst) -> dict:
     """The daydream harness's match settings given on the command line."""
+    from sup.chess.engine import MAX_SKILL
+
     flags = {
         "games": ("games", args.games),
         "level": ("skill", args.level),
@@ -122,8 +124,8 @@ def match_options(args, inst) -> dict:
         raise UsageError(f"{named}: only the daydream harnesses play games")
     if given.get("games", 1) < 1:
         raise UsageError("--games must be at least 1")
-    if not 0 <= given.get("skill", 0) <= 20:
-        raise UsageError("--level is the engine's skill, 0 to 20")
+    if not 0 <= given.get("skill", 0) <= MAX_SKILL:
+        raise UsageError(f"--level must be an integer from 0 to {MAX_SKILL}, got {args.level}")
     if not 0 <= given.get("random_rate", 0) <= 1:
         raise UsageError("--random-moves is a share of the engine's moves, 0 to 1")
     return given

@@ -480,10 +480,6 @@ def _train_loop(
                     break
     except Diverged as e:
         raise diverged_error(run_dir, e) from None
-    except RuntimeError:
-        if world.distributed and signal.SIGTERM in handlers:
-            handlers[signal.SIGTERM] = signal.SIG_IGN  # a lost peer: see train()
-        raise
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)

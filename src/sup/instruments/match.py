@@ -47,7 +47,7 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 
-from sup.chess.engine import Engine, EngineFailure
+from sup.chess.engine import MAX_SKILL, Engine, EngineFailure
 from sup.chess.tiers import Tier
 from sup.instruments.stats import cluster_bootstrap, wilson
 
@@ -142,7 +142,7 @@ def play_out(voice, engine: Engine, s: MatchSettings, game: int, model_sides: se
 def _play_out(voice, engine, s, game, model_sides, show, moves, record):
     seen: dict[str, int] = {}
     engine.send("ucinewgame")
-    engine.set_skill(20 if s.repeatable else s.skill)
+    engine.set_skill(MAX_SKILL if s.repeatable else s.skill)
     board = engine.board(moves)
     show("board", board["Fen"])
     end, winner = "ply cap", None

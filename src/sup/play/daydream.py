@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sup.chess.engine import MAX_SKILL
 from sup.errors import UsageError
 
 ATTEMPTS = 8  # samples per model move before a legal one is forced (as in the harness)
@@ -50,7 +51,7 @@ def parse_options(flags: dict[str, str]) -> GameOptions:
         if flags["color"] not in ("white", "black"):
             raise UsageError(f"--color must be white or black, got {flags['color']!r}")
         options["color"] = flags["color"]
-    for name, low, high in (("level", 0, 20), ("plies", 1, 1000)):
+    for name, low, high in (("level", 0, MAX_SKILL), ("plies", 1, 1000)):
         if name in flags:
             value = flags[name]
             if not re.fullmatch(r"\d{1,4}", value) or not low <= int(value) <= high:
@@ -149,8 +150,9 @@ def parse_reply(reply) -> int | None:
     if reply is None:
         return None
     level = reply.get("level") if isinstance(reply, dict) and set(reply) == {"level"} else None
-    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 20:
-        raise invalid("reply", 'reply must be {"level": N} with N an integer from 0 to 20')
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= MAX_SKILL:
+        wanted = f"an integer from 0 to {MAX_SKILL}"
+        raise invalid("reply", f'reply must be {{"level": N}} with N {wanted}')
     return level
 
 
