@@ -121,9 +121,19 @@ def test_daydream_tiny_build_end_to_end(tmp_path):
     err = assert_cli_error(run_sup("build", "daydream-micro", "--preset", "tiny", "--from",
                                    source, "--out", out, "--release", "micro-0"), 2)  # fmt: skip
     assert "bad release id" in err and not out.exists()
-    sup_ok("build", "daydream-micro", "--preset", "tiny", "--from", source, "--out", out,
-           "--release", "daydream-micro-1", "--releases", releases, "--quiet")  # fmt: skip
+    build = ("build", "daydream-micro", "--preset", "tiny", "--from", source, "--out", out,
+             "--release", "daydream-micro-1", "--releases", releases, "--quiet")  # fmt: skip
+    # a tiny model plays far under the 60% release floor: measured, kept, not released
+    refused = run_sup(*build)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    err = refused.stderr.strip().splitlines()[-1]  # after the steps' progress lines
     report = json.loads((out / "harness.json").read_text())
+    rate = report["first_try_legal"]["rate"]
+    assert rate < 0.60 and f"not released: first-try legal {rate:.3f}" in err
+    assert "--below-floor" in err and not (releases / "daydream-micro-1").exists()
+    # told to, it releases without measuring again
+    done = sup_ok(*build, "--below-floor").stderr
+    assert "harness: up to date" in done and "release: daydream-micro-1" in done
     assert report["tier"] == "micro" and report["games"] == 2
     assert (out / "harness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with Engine(tier("micro")) as engine:
@@ -246,7 +256,7 @@ def test_tiny_build_of_the_larger_boards_end_to_end(tmp_path, tier_name):
     assert manifest["source"]["selfplay"]["settings"]["random_rate"] == 0.2
     # the corpus directory as written: taken as checked, its self-play settings carried on
     sup_ok("build", name, "--preset", "tiny", "--from", corpus, "--out", out,
-           "--release", f"{name}-1", "--releases", releases, "--quiet")  # fmt: skip
+           "--release", f"{name}-1", "--releases", releases, "--below-floor", "--quiet")  # fmt: skip
     built = json.loads((out / "corpus" / "games" / "manifest.json").read_text())
     assert built["source"]["source"]["selfplay"]["settings"]["random_rate"] == 0.2
     report = json.loads(sup_ok("harness", name, out, "--games", "2", "--json").stdout)

@@ -49,7 +49,7 @@ def releases(tmp_path_factory) -> Path:
     source.write_text("\n".join(corpus.read_text().splitlines()[:240]) + "\n")
     sup_ok("build", "daydream-micro", "--preset", "tiny", "--from", source, "--out",
            work / "build", "--release", "daydream-micro-1", "--releases", work / "releases",
-           "--quiet")  # fmt: skip
+           "--below-floor", "--quiet")  # fmt: skip
     return work / "releases"
 
 

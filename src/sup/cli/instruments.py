@@ -102,6 +102,7 @@ def cmd_build(args) -> int:
         report=lambda text: print(f"{inst.name}: {text}", file=sys.stderr),
         overrides=tuple(args.set),
         reporter=ConsoleReporter(quiet=args.quiet),
+        below_floor=args.below_floor,
     )
     headline = record["steps"]["harness"].get("headline")
     print(f"{inst.name} {args.preset}: {headline} ({out / 'harness.json'})", file=sys.stderr)
@@ -222,6 +223,11 @@ def add_commands(sub) -> None:
     b.add_argument("--from", dest="source", help="the corpus source (see sup data)")
     b.add_argument("--release", metavar="ID", help="release the model as ID (e.g. kenosha-2)")
     b.add_argument("--releases", default="releases", help="releases directory")
+    b.add_argument(
+        "--below-floor",
+        action="store_true",
+        help="release even when the harness is under the instrument's release floor",
+    )
     b.add_argument("--seed", type=int, default=0, help="corpus seed")
     b.add_argument(
         "--set",

@@ -159,8 +159,11 @@ def run_build(
     report: Report = lambda text: None,
     overrides: tuple[str, ...] = (),
     reporter=None,
+    below_floor: bool = False,
 ) -> dict:
-    """Run every step that is not already done; returns build.json as written."""
+    """Run every step that is not already done; returns build.json as written.
+    A release under the instrument's floor is refused (after the harness, which is
+    kept) unless ``below_floor``."""
     from sup.engine.rundir import hold_run_lock
 
     preset = instrument.preset(preset_name)
@@ -248,6 +251,7 @@ def run_build(
             if not done("release", key, Path(releases) / release_id / "manifest.json"):
                 from sup.ship.release import release
 
+                refuse_below_floor(instrument, out, below_floor)
                 report(f"release: {release_id}")
                 # replace only a release this build made: never someone else's
                 ours = steps.get("release", {}).get("id") == release_id
@@ -260,6 +264,19 @@ def run_build(
         return record
     finally:
         lock.close()
+
+
+def refuse_below_floor(instrument: Instrument, out: Path, below_floor: bool) -> None:
+    """Stop before a release the instrument's floor rules out, unless ``below_floor``:
+    everything up to the harness stays done, so the rerun with the flag is quick."""
+    if instrument.release_floor is None or below_floor:
+        return
+    report = json.loads((out / "harness.json").read_text(encoding="utf-8"))
+    if short := instrument.release_floor(report):
+        raise SupError(
+            f"not released: {short}; the build stays in {out} "
+            "(rerun with --below-floor to release it anyway, as a study)"
+        )
 
 
 def _train(build: Build, cfg, key: str, record: dict) -> int:

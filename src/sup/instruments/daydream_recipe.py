@@ -19,6 +19,14 @@ HARNESS_KEYS = {f.name for f in match.MatchSettings.__dataclass_fields__.values(
 RELEASE_FLOOR = 0.60
 
 
+def below_floor(report: dict) -> str | None:
+    """Why a match report is no release (None: it meets ``RELEASE_FLOOR``)."""
+    rate = report["first_try_legal"]["rate"]
+    if rate >= RELEASE_FLOOR:
+        return None
+    return f"first-try legal {rate:.3f} is under the {RELEASE_FLOOR:.2f} release floor"
+
+
 def daydream_corpus(tier_name: str):
     def make(out: Path, source: Path | None, options: dict, seed: int) -> dict:
         from sup.instruments.daydream import build_corpus
@@ -106,6 +114,7 @@ def daydream(tier_name: str, board: str, vocab: str) -> Instrument:
         # fp32: the harness measured the run's own weights, and a legal first try turns on
         # the top choices, which int8 changed in 6% of held-out windows (daydream-micro-1)
         int8=False,
+        release_floor=below_floor,
     )
 
 

@@ -81,6 +81,10 @@ class Instrument:
     # Release int8 graphs (refused when they drift from fp32: see ship/quantize.py), or
     # fp32 only, where the harness's figure depends on exact top choices.
     int8: bool = True
+    # Why a harness report falls short of the instrument's release bar (None: it does
+    # not, or there is no bar): `sup build --release` refuses such a model unless told
+    # --below-floor, so a study never ships by default.
+    release_floor: Callable[[dict], str | None] | None = None
 
     def preset(self, name: str) -> Preset:
         if name not in self.presets:
