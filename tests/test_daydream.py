@@ -255,8 +255,8 @@ def test_tiny_build_of_the_larger_boards_end_to_end(tmp_path, tier_name):
     manifest = json.loads((corpus / "manifest.json").read_text())
     assert manifest["source"]["selfplay"]["settings"]["random_rate"] == 0.2
     # the corpus directory as written: taken as checked, its self-play settings carried on
-    sup_ok("build", name, "--preset", "tiny", "--from", corpus, "--out", out,
-           "--release", f"{name}-1", "--releases", releases, "--below-floor", "--quiet")  # fmt: skip
+    sup_ok("build", name, "--preset", "tiny", "--from", corpus, "--out", out, "--release",
+           f"{name}-1", "--releases", releases, "--below-floor", "--quiet")  # fmt: skip
     built = json.loads((out / "corpus" / "games" / "manifest.json").read_text())
     assert built["source"]["source"]["selfplay"]["settings"]["random_rate"] == 0.2
     report = json.loads(sup_ok("harness", name, out, "--games", "2", "--json").stdout)
