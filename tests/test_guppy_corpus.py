@@ -15,8 +15,14 @@ import pytest
 from sup.errors import UsageError
 from sup.instruments.guppy_corpus import THRESHOLD, generate, renderings
 from sup.instruments.guppy_prompts import PROMPTS, keyword_hit, style_ok, style_problems
-from sup.instruments.guppy_topics import ABSTRACTIONS, TOPIC_WORDS, TOPICS, problems
-from sup.instruments.guppy_words import FOLLOW_UPS, mentions
+from sup.instruments.guppy_topics import (
+    ABSTRACTIONS,
+    CUE_TEMPLATES,
+    TOPIC_WORDS,
+    TOPICS,
+    problems,
+)
+from sup.instruments.guppy_words import CUES, FOLLOW_UPS, cue_slot, mentions
 
 SPLITS = ("train", "val", "test")
 
@@ -44,6 +50,24 @@ def test_topics_are_many_and_every_template_is_in_style():
     assert set(TOPIC_WORDS) == set(TOPICS)
     assert {"money", "job", "internet", "phone", "computer", "email"} <= set(ABSTRACTIONS)
     assert not set(ABSTRACTIONS) & set().union(*TOPIC_WORDS.values())
+
+
+def test_cue_words_widen_every_topic_and_each_names_one_topic(corpus, monkeypatch):
+    owners = Counter(word for words in CUES.values() for word in words)
+    assert set(CUES) == set(TOPICS) and max(owners.values()) == 1
+    for name, topic in TOPICS.items():
+        assert len(CUES[name]) >= 20, name
+        slot = "{" + cue_slot(name) + "}"
+        assert sum(slot in user for user in topic.users) == len(CUE_TEMPLATES), name
+    # the generated users say them, each in its own topic's conversations
+    _, _, rows, _ = corpus
+    firsts = [(r["topic"], r["messages"][0]["content"]) for r in rows["train"]]
+    cued = {t for t, text in firsts if mentions(text, CUES[t])}
+    assert cued == set(TOPICS)
+    # a word under two topics would teach both: the style checks refuse it
+    word = CUES["cat"][0]
+    monkeypatch.setitem(CUES, "food", (*CUES["food"], word))
+    assert f"cue word {word!r} under food, cat" in problems()  # in the cue file's order
 
 
 def test_same_seed_same_bytes_and_another_seed_differs(tmp_path):

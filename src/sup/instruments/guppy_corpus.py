@@ -68,7 +68,7 @@ from sup.instruments.guppy_words import (
 )
 
 FORMAT = "sup-guppy-corpus"
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 SPLITS = ("train", "val", "test")
 TEST_SHARE = VAL_SHARE = 0.05
 MULTI_TURN = 0.25  # share of conversations with 2-3 exchanges

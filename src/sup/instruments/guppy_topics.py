@@ -21,14 +21,18 @@ thing you said" and talks about its water. ``ABSTRACTIONS`` lists the words it n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from sup.instruments.guppy_outside import TEXT as OUTSIDE
 from sup.instruments.guppy_words import (
     ABSTRACTIONS,
     CLOSERS,
+    CUE_TEXT,
+    CUES,
     OPENERS,
     SHARED,
+    cue_slot,
     fills_problems,
     on_topic,
     template_problems,
@@ -474,7 +478,42 @@ def parse(text: str) -> dict[str, Topic]:
             for name, p in topics.items()}  # fmt: skip
 
 
-TOPICS = dict(sorted({**parse(TEXT), **parse(OUTSIDE)}.items()))
+# Generic ways to bring a topic up by one of its cue words, for every topic ({cue} is
+# the topic's cue slot): with 20-30 cue words a topic, they teach that a word the
+# topic's own templates never use still points to it. One slot each, so the tests can
+# render every message the generator can make.
+CUE_TEMPLATES = (
+    "{cue}?", "what about {cue}?", "tell me about {cue}", "let's talk about {cue}",
+    "do you know anything about {cue}?", "i was just thinking about {cue}",
+    "{cue}. thoughts?", "anything to say about {cue}?", "what do you think of {cue}?",
+    "so, {cue}", "one word: {cue}", "how do you feel about {cue}?",
+)  # fmt: skip
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+
+def widened(topic: Topic, cues: Topic | None) -> Topic:
+    """``topic`` with the user side of generator v3 appended (so v2's templates keep
+    their indices, and with them their splits): the cue file's questions for the topic
+    and the ``CUE_TEMPLATES`` over its cue words, messages it already has left out."""
+    if cues is None:
+        return topic
+    slot = "{" + cue_slot(topic.name) + "}"
+    seen, users = {_normal(u) for u in topic.users}, list(topic.users)
+    for user in (*cues.users, *(t.replace("{cue}", slot) for t in CUE_TEMPLATES)):
+        if _normal(user) not in seen:
+            seen.add(_normal(user))
+            users.append(user)
+    return replace(topic, users=tuple(users))
+
+
+_CUE_TOPICS = parse(CUE_TEXT)
+TOPICS = {
+    name: widened(topic, _CUE_TOPICS.get(name))
+    for name, topic in sorted({**parse(TEXT), **parse(OUTSIDE)}.items())
+}
 TOPIC_WORDS = {name: frozenset(topic.words) for name, topic in TOPICS.items()}
 
 
@@ -483,6 +522,13 @@ def problems() -> list[str]:
     none): the tests assert it is empty, which is what makes the style hold by
     construction. Leads must be on topic whatever fills their slots."""
     out = fills_problems()
+    if set(CUES) != set(TOPICS):
+        out.append(f"cue topics differ from the topics: {sorted(set(CUES) ^ set(TOPICS))}")
+    owners = {}
+    for name, words in CUES.items():
+        for word in words:
+            owners.setdefault(word, []).append(name)
+    out += [f"cue word {w!r} under {', '.join(t)}" for w, t in owners.items() if len(t) > 1]
     for piece in (*OPENERS, *CLOSERS, *SHARED):
         out += template_problems(piece)
     for topic in TOPICS.values():

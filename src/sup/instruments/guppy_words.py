@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from sup.instruments.guppy_cues import TEXT as _CUE_LINES
+
 MAX_SENTENCE_WORDS = 12
 
 # Human abstractions the fish never says (a user may). Whole words, lowercase. Words a
@@ -86,7 +88,23 @@ def parse_slots(text: str) -> dict[str, tuple[str, ...]]:
     return slots
 
 
-SLOTS = parse_slots(SLOT_TEXT)
+# the cue file with its wrapped lines joined, in the line format of ``guppy_topics``
+CUE_TEXT = re.sub(r"\n +", " ", _CUE_LINES)
+
+
+def cue_slot(topic: str) -> str:
+    """The user-side slot of ``topic``'s cue words (``guppy_cues``)."""
+    return f"cue_{topic}"
+
+
+# topic -> its cue words: words a human may use for the topic (``guppy_cues``), drawn
+# per sample into the topic's cue templates on the user side only
+CUES = {
+    line[1:].split()[0]: tuple(line[1:].split()[1:])
+    for line in CUE_TEXT.strip().splitlines()
+    if line.startswith("@")
+}
+SLOTS = parse_slots(SLOT_TEXT) | {cue_slot(topic): words for topic, words in CUES.items()}
 
 # How an answer may start and end. "" is "no opener", drawn like any other, so about a
 # sixth of answers start straight away.
@@ -140,7 +158,7 @@ SHORTHAND = dict(pair.split(">") for pair in str.split(
     "you>u are>r your>ur you're>ur what's>whats don't>dont i'm>im it's>its please>pls okay>ok"
 ))  # fmt: skip
 
-USER_SLOTS = frozenset({"daytime", "gadget", "weekday", "vehicle"})
+USER_SLOTS = frozenset({"daytime", "gadget", "weekday", "vehicle"} | {cue_slot(t) for t in CUES})
 
 SLOT = re.compile(r"\{(\w+)\}")
 WORD = re.compile(r"[a-z']+")
