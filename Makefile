@@ -82,7 +82,7 @@ check: setup
 # pinned sha256; WORKS=DIR builds from a directory of works instead, without the test
 # plays), gatsby-1, guppy-2 and daydream-micro-1: about 85 minutes in all. Each build skips the steps already done,
 # so running it again is quick. `make release-full` builds the full presets (about 90
-# minutes of training each) as shakespeare-3 and gatsby-2.
+# minutes of training each) as shakespeare-4 and gatsby-2.
 WORKS ?=
 GATSBY ?= ../shared/data/gatsby-mixture-2k.txt
 
@@ -123,7 +123,7 @@ daydream-release: setup engines $(DAYDREAM_GAMES)/micro/manifest.json \
 
 release-full: setup
 	$(BIN)/sup build shakespeare --preset full $(if $(WORKS),--from $(WORKS)) \
-	  --out runs/shakespeare-full --release shakespeare-3
+	  --out runs/shakespeare-full --release shakespeare-4
 	$(BIN)/sup build gatsby --preset full --from $(GATSBY) --out runs/gatsby-full --release gatsby-2
 	$(BIN)/sup check
 

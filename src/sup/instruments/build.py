@@ -245,7 +245,8 @@ def run_build(
         if release_id:
             # older keys stay valid: only what an instrument adds goes into its key
             game = (instrument.game,) if instrument.game else ()
-            fp32 = () if instrument.int8 else ("fp32",)
+            int8 = instrument.int8 if preset.int8 is None else preset.int8
+            fp32 = () if int8 else ("fp32",)
             key = digest("release", steps["harness"]["key"], release_id, str(releases),
                          instrument.controls, *game, *fp32)  # fmt: skip
             if not done("release", key, Path(releases) / release_id / "manifest.json"):
@@ -255,7 +256,7 @@ def run_build(
                 report(f"release: {release_id}")
                 # replace only a release this build made: never someone else's
                 ours = steps.get("release", {}).get("id") == release_id
-                release(out / "run", release_id, releases, int8=instrument.int8,
+                release(out / "run", release_id, releases, int8=int8,
                         data_dir=out / "data",
                         demo_prompt=instrument.demo_prompt, card_notes=out / "card-notes.md",
                         controls=instrument.controls, game=instrument.game,

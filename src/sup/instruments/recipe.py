@@ -38,6 +38,9 @@ class Preset:
     wall: str
     corpus: dict = field(default_factory=dict)
     harness: dict = field(default_factory=dict)  # e.g. fewer samples for tiny
+    # int8 graphs in its releases (None: the instrument's ``int8``); a preset whose
+    # weights quantize worse than the floor (ship/quantize.py) releases fp32 instead
+    int8: bool | None = None
 
 
 @dataclass(frozen=True)

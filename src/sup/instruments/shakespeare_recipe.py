@@ -104,9 +104,12 @@ SHAKESPEARE = Instrument(
             "full",
             {"config": str(CONFIGS / "shakespeare-full.toml")},
             "bpe:1024",
-            "95 min",
+            "85 min",
             {"source": "etexts"},
             {"samples": 3, "tokens": 200},
+            # fp32: the Muon-trained 10M model's int8 graph agreed with fp32 on 94.7% of
+            # top-1 choices, under the 95% floor (docs/LOG.md, 2026-12-08)
+            int8=False,
         ),
     },
     make_corpus=shakespeare_corpus,
