@@ -78,7 +78,7 @@ def daydream_lines(report: dict) -> list[str]:
         "results for the model: "
         + ", ".join(f"{k} {r['k']} ({r['rate']:.2f} {ci(r)})" for k, r in res.items()),
         f"release floor (first-try legal >= {RELEASE_FLOOR:.2f}): "
-        + ("met" if ft["rate"] >= RELEASE_FLOOR else "NOT met: a study, not a release"),
+        + ("NOT met: a study, not a release" if below_floor(report) else "met"),
     ]
 
 

@@ -21,7 +21,6 @@ thing you said" and talks about its water. ``ABSTRACTIONS`` lists the words it n
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from sup.instruments.guppy_outside import TEXT as OUTSIDE
@@ -32,6 +31,7 @@ from sup.instruments.guppy_words import (
     CUES,
     OPENERS,
     SHARED,
+    WORD,
     cue_slot,
     fills_problems,
     on_topic,
@@ -491,7 +491,7 @@ CUE_TEMPLATES = (
 
 
 def _normal(text: str) -> str:
-    return " ".join(re.findall(r"[a-z']+", text.lower()))
+    return " ".join(WORD.findall(text.lower()))
 
 
 def widened(topic: Topic, cues: Topic | None) -> Topic:
